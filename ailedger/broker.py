@@ -1,0 +1,94 @@
+"""Start and stop the embedded Kafka-protocol broker (the binary in the noida-db wheel).
+
+Only for development, tests and the demo; production points ``AILEDGER_KAFKA_BOOTSTRAP`` at
+Apache Kafka or Redpanda.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class BrokerError(RuntimeError):
+    pass
+
+
+def noida_binary() -> Path:
+    try:
+        import noida_db
+    except ImportError as exc:  # pragma: no cover - noida-db is a dependency
+        raise BrokerError("the noida-db package is not installed: pip install noida-db") from exc
+    path = Path(noida_db.__file__).parent / "noida-db"
+    if not path.exists():
+        raise BrokerError(f"noida-db binary not found at {path}")
+    mode = path.stat().st_mode
+    if not mode & stat.S_IXUSR:
+        path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Broker:
+    """A running broker process started by us."""
+
+    process: subprocess.Popen
+    host: str
+    port: int
+    data_dir: Path
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+
+def start_broker(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeout: float = 20.0) -> Broker:
+    """Start the broker in the background on ``host:port`` and wait until it accepts connections."""
+    if port_open(host, port):
+        raise BrokerError(f"{host}:{port} is already in use; is a broker already running?")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = open(data_dir / "broker.log", "ab")
+    cmd = [
+        str(noida_binary()), "start", "--host", host, "--data-dir", str(data_dir),
+        "--only", "kafka", "--kafka-port", str(port),
+    ]
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env={**os.environ}, start_new_session=True)
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BrokerError(f"broker exited with code {process.returncode}; see {data_dir / 'broker.log'}")
+        if port_open(host, port):
+            return Broker(process, host, port, data_dir)
+        time.sleep(0.05)
+    process.kill()
+    raise BrokerError(f"broker did not listen on {host}:{port} within {ready_timeout}s")

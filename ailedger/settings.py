@@ -1,0 +1,95 @@
+"""Settings, one validated class per deployable, all read from ``AILEDGER_*`` variables.
+
+Every deployable shares :class:`CommonSettings` (where Kafka and ClickHouse are, topic names);
+each adds its own knobs. Bad values fail at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".ailedger")
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AILEDGER_", extra="ignore")
+
+    home: Path = Field(default=DEFAULT_HOME, description="Local state: broker data, embedded ClickHouse, spool.")
+    kafka_bootstrap: str = Field(default="127.0.0.1:19092", description="Kafka bootstrap servers, comma-separated.")
+    topic_prefix: str = Field(default="", description="Prefix for every topic name (tests, multi-tenant clusters).")
+    partitions: int = Field(default=4, ge=1, le=1024, description="Partitions for the event topics.")
+    replication_factor: int = Field(default=1, ge=1, le=16)
+    clickhouse_dsn: str = Field(
+        default="",
+        description="chdb:///path for the embedded engine (default: <home>/clickhouse) or http(s)://user:pass@host:8123.",
+    )
+    clickhouse_database: str = Field(default="ailedger", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8787, ge=1, le=65535)
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("AILEDGER_KAFKA_BOOTSTRAP must name at least one host:port")
+        return value.strip()
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap.split(",") if s.strip()]
+
+    @property
+    def resolved_clickhouse_dsn(self) -> str:
+        if self.clickhouse_dsn:
+            return self.clickhouse_dsn
+        return f"chdb://{(self.home / 'clickhouse').resolve()}"
+
+    @property
+    def embedded_clickhouse(self) -> bool:
+        return self.resolved_clickhouse_dsn.startswith("chdb://")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+class WorkerSettings(CommonSettings):
+    """The Faust stream-processing worker."""
+
+    app_id: str = Field(default="ailedger-worker", pattern=r"^[A-Za-z0-9_.\-]+$")
+    table_store: str = Field(default="rocksdb://", description="Faust table store: rocksdb:// or memory://")
+    pricing_file: Path | None = Field(default=None, description="YAML/JSON price overrides.")
+    credits_file: Path | None = Field(default=None, description="YAML/JSON credit rules.")
+    max_costed_batch: int = Field(default=500, ge=1, le=100_000)
+
+
+class SinkSettings(CommonSettings):
+    """The ClickHouse sink."""
+
+    sink_group: str = Field(default="ailedger-sink", pattern=r"^[A-Za-z0-9_.\-]+$")
+    flush_rows: int = Field(default=5_000, ge=1, le=1_000_000, description="Flush a partition at this many rows.")
+    flush_seconds: float = Field(default=0.5, gt=0, le=300, description="... or when its oldest row is this old.")
+    text_ttl_days: int = Field(default=90, ge=1, le=36500, description="TTL of prompt/response text in ai_calls.")
+
+
+class ApiSettings(SinkSettings):
+    """The HTTP API (serves the dashboard; owns the embedded store next to the sink)."""
+
+    admin_key: SecretStr | None = Field(default=None, description="Admin API key; unset = open on loopback only.")
+
+
+class ProducerSettings(CommonSettings):
+    """The SDK producer inside an instrumented service."""
+
+    batch_events: int = Field(default=200, ge=1, le=10_000, description="Events packed into one message.")
+    linger_ms: int = Field(default=50, ge=0, le=60_000)
+    buffer_events: int = Field(default=100_000, ge=100, description="Bounded in-memory buffer; overflow spools.")
+    spool_dir: Path | None = Field(default=None, description="Durable local spool (default <home>/spool).")
+    compression: str | None = Field(default=None, pattern=r"^(gzip|snappy|lz4|zstd)$")
+    source: str = Field(default="", description="Service name stamped on events that carry none.")
