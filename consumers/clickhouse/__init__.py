@@ -1,0 +1,1 @@
+"""ClickHouse access: one store per process, versioned migrations, row mapping."""

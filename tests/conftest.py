@@ -1,0 +1,88 @@
+"""Shared fixtures: the real broker (started once per session) and the real ClickHouse engine.
+
+Every test gets its own topic prefix and its own ClickHouse database, so tests never see each
+other's data. Set ``AILEDGER_TEST_BOOTSTRAP`` to run the integration tests against another,
+already running broker (for example Tansu, or Apache Kafka).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ailedger.broker import free_port, start_broker
+from ailedger.settings import CommonSettings
+
+
+@pytest.fixture(scope="session")
+def broker_bootstrap(tmp_path_factory) -> str:
+    external = os.environ.get("AILEDGER_TEST_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    broker = start_broker(tmp_path_factory.mktemp("broker"), free_port())
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def chdb_dsn(tmp_path_factory) -> str:
+    """One embedded ClickHouse data dir per test process (chDB allows one path per process)."""
+    return f"chdb://{tmp_path_factory.mktemp('clickhouse')}"
+
+
+@pytest.fixture
+def unique_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def settings(broker_bootstrap: str, chdb_dsn: str, unique_id: str, tmp_path: Path) -> CommonSettings:
+    """Settings for one test: its own topics, its own database, its own home dir."""
+    return CommonSettings(
+        home=tmp_path / "home",
+        kafka_bootstrap=broker_bootstrap,
+        topic_prefix=f"t{unique_id}.",
+        clickhouse_dsn=chdb_dsn,
+        clickhouse_database=f"t_{unique_id}",
+    )
+
+
+def settings_env(settings: CommonSettings) -> dict[str, str]:
+    """Environment for a subprocess (worker, sink) that must see the same settings."""
+    return {
+        "AILEDGER_HOME": str(settings.home),
+        "AILEDGER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "AILEDGER_TOPIC_PREFIX": settings.topic_prefix,
+        "AILEDGER_PARTITIONS": str(settings.partitions),
+        "AILEDGER_CLICKHOUSE_DSN": settings.clickhouse_dsn,
+        "AILEDGER_CLICKHOUSE_DATABASE": settings.clickhouse_database,
+    }
+
+
+@pytest.fixture
+def topics(settings: CommonSettings) -> CommonSettings:
+    """Create this test's topics on the real broker."""
+    from ailedger.topics import create_topics
+
+    create_topics(settings)
+    return settings
+
+
+@pytest.fixture
+def store(settings: CommonSettings):
+    """A migrated, empty database in the real ClickHouse engine; dropped afterwards."""
+    from consumers.clickhouse.migrations import migrate
+    from consumers.clickhouse.store import Store
+
+    s = Store.from_settings(settings)
+    migrate(s)
+    try:
+        yield s
+    finally:
+        s.drop_database()
