@@ -1,0 +1,67 @@
+"""Per-partition row buffers with the offset range each one covers."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+
+@dataclass
+class PartitionBuffer:
+    rows: list[Any] = field(default_factory=list)
+    first_offset: int = -1
+    last_offset: int = -1
+    started: float = 0.0
+
+    def add(self, rows: list[Any], offset: int) -> None:
+        if self.first_offset < 0:
+            self.first_offset = offset
+            self.started = time.monotonic()
+        self.last_offset = offset
+        self.rows.extend(rows)
+
+
+class Buffers:
+    """Rows waiting to be written, per topic-partition."""
+
+    def __init__(self) -> None:
+        self._by_tp: dict[TopicPartition, PartitionBuffer] = {}
+
+    def add(self, tp: TopicPartition, offset: int, rows: list[Any]) -> None:
+        self._by_tp.setdefault(tp, PartitionBuffer()).add(rows, offset)
+
+    def drop(self, partitions) -> None:
+        """Forget revoked partitions: their new owner re-reads from the committed offset."""
+        for tp in partitions:
+            self._by_tp.pop(tp, None)
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(b.rows) for b in self._by_tp.values())
+
+    def oldest_age(self) -> float:
+        starts = [b.started for b in self._by_tp.values() if b.first_offset >= 0]
+        return time.monotonic() - min(starts) if starts else 0.0
+
+    def pending(self) -> bool:
+        return any(b.first_offset >= 0 for b in self._by_tp.values())
+
+    def rows(self) -> list[Any]:
+        return [row for b in self._by_tp.values() for row in b.rows]
+
+    def offsets_to_commit(self) -> dict[TopicPartition, OffsetAndMetadata]:
+        return {tp: OffsetAndMetadata(b.last_offset + 1, "", -1)
+                for tp, b in self._by_tp.items() if b.first_offset >= 0}
+
+    def dedup_token(self) -> str:
+        """Same offset ranges -> same token, so a retried insert is deduplicated by ClickHouse."""
+        spans = sorted(f"{tp.topic}:{tp.partition}:{b.first_offset}-{b.last_offset}"
+                       for tp, b in self._by_tp.items() if b.first_offset >= 0)
+        return hashlib.sha256("|".join(spans).encode()).hexdigest()
+
+    def clear(self) -> None:
+        self._by_tp.clear()

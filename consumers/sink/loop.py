@@ -1,0 +1,185 @@
+"""The sink loop (as OpenMeter's): poll, buffer per partition, flush at N rows or T seconds,
+insert with a dedup token, and only then commit the offsets.
+
+* A failed insert commits nothing: the partitions are paused (the consumer keeps its group
+  membership by polling) and the same rows are retried with the same token and backoff.
+* On revoke, the revoked partitions' buffered rows are dropped; their new owner re-reads them.
+* A message that cannot be turned into rows goes to the dead-letter topic (flushed before the
+  offsets are committed) and never stops the sink.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+from ailedger.settings import SinkSettings
+from consumers.clickhouse.store import Store
+from consumers.sink.buffer import Buffers
+from schemas.codec import dumps
+from schemas.dead_letter import DeadLetter
+
+log = logging.getLogger(__name__)
+
+
+class Writer(Protocol):
+    """Turns messages into rows of one table."""
+
+    table: str
+    columns: tuple[str, ...]
+
+    def to_rows(self, value: bytes, partition: int, offset: int) -> tuple[list[Any], list[tuple[str, Any, str | None]]]:
+        """Rows of one message, and its failures as (reason, raw item, event_id)."""
+
+    def prepare(self, store: Store, rows: list[Any]) -> list[Any]:
+        """Last step before the insert (e.g. drop already-stored versions)."""
+
+
+@dataclass
+class SinkStats:
+    messages: int = 0
+    rows_in: int = 0
+    rows_written: int = 0
+    rows_skipped: int = 0
+    flushes: int = 0
+    insert_failures: int = 0
+    dead_letters: int = 0
+    last_flush_ms: float = 0.0
+    lag_by_partition: dict[int, int] = field(default_factory=dict)
+
+
+class _Revoker(ConsumerRebalanceListener):
+    def __init__(self, sink: "TopicSink"):
+        self.sink = sink
+
+    def on_partitions_revoked(self, revoked):
+        self.sink.buffers.drop(revoked)
+
+    def on_partitions_assigned(self, assigned):
+        pass
+
+
+class TopicSink:
+    """One consumer-group member writing one topic into one ClickHouse table."""
+
+    def __init__(self, settings: SinkSettings, store: Store, topic: str, writer: Writer, *,
+                 group: str | None = None, name: str = "sink"):
+        self.settings = settings
+        self.store = store
+        self.topic = topic
+        self.writer = writer
+        self.name = name
+        self.stats = SinkStats()
+        self.buffers = Buffers()
+        self._dlq_topic = settings.topic("ai.dlq.v1")
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=group or settings.sink_group,
+            client_id=f"ailedger-{name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=2000,
+            fetch_max_bytes=32 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+        )
+        self.consumer.subscribe([topic], listener=_Revoker(self))
+        self._producer: KafkaProducer | None = None
+        self._paused = False
+        self._retry_at = 0.0
+        self._backoff = 0.2
+
+    # -- dead letters ---------------------------------------------------------------------
+    def _dead_letter(self, reason: str, raw: Any, partition: int, offset: int, event_id: str | None) -> None:
+        if self._producer is None:
+            self._producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all",
+                                           client_id=f"ailedger-{self.name}-dlq")
+        letter = DeadLetter.of("sink", reason, raw if isinstance(raw, (bytes, str)) else dumps(raw),
+                               topic=self.topic, partition=partition, offset=offset, event_id=event_id)
+        self._producer.send(self._dlq_topic, value=dumps(letter), key=(event_id or "").encode() or None)
+        self.stats.dead_letters += 1
+
+    # -- the loop -------------------------------------------------------------------------
+    def poll_once(self, timeout_ms: int = 100) -> None:
+        records = self.consumer.poll(timeout_ms=timeout_ms)
+        for tp, messages in records.items():
+            for message in messages:
+                self.stats.messages += 1
+                rows, failures = self.writer.to_rows(message.value, tp.partition, message.offset)
+                for reason, raw, event_id in failures:
+                    self._dead_letter(reason, raw, tp.partition, message.offset, event_id)
+                self.stats.rows_in += len(rows)
+                self.buffers.add(tp, message.offset, rows)
+        if self._due():
+            self.flush()
+
+    def _due(self) -> bool:
+        if not self.buffers.pending():
+            return False
+        if self._paused:
+            return time.monotonic() >= self._retry_at
+        return (self.buffers.row_count >= self.settings.flush_rows
+                or self.buffers.oldest_age() >= self.settings.flush_seconds)
+
+    def flush(self) -> bool:
+        """Insert everything buffered, then commit. Returns False if the insert failed."""
+        if not self.buffers.pending():
+            return True
+        started = time.perf_counter()
+        try:
+            rows = self.writer.prepare(self.store, self.buffers.rows())
+            if rows:
+                self.store.insert(self.writer.table, rows, self.writer.columns, dedup_token=self.buffers.dedup_token())
+        except Exception as exc:  # noqa: BLE001 - ClickHouse unavailable: keep the rows, retry later
+            self.stats.insert_failures += 1
+            self._pause(exc)
+            return False
+        if self._producer is not None:
+            self._producer.flush()
+        self.consumer.commit(self.buffers.offsets_to_commit())
+        self.stats.rows_written += len(rows)
+        self.stats.rows_skipped += self.buffers.row_count - len(rows)
+        self.stats.flushes += 1
+        self.stats.last_flush_ms = (time.perf_counter() - started) * 1000
+        self.buffers.clear()
+        self._resume()
+        return True
+
+    def _pause(self, exc: Exception) -> None:
+        log.warning("%s: insert into %s failed (%s); retrying in %.1fs", self.name, self.writer.table, exc,
+                    self._backoff)
+        if not self._paused:
+            self.consumer.pause(*self.consumer.assignment())
+            self._paused = True
+        self._retry_at = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, 10.0)
+
+    def _resume(self) -> None:
+        self._backoff = 0.2
+        if self._paused:
+            self.consumer.resume(*self.consumer.paused())
+            self._paused = False
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until ``stop`` is set; then flush what is buffered and leave the group."""
+        try:
+            while not stop.is_set():
+                self.poll_once()
+            self.flush()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        try:
+            if self._producer is not None:
+                self._producer.flush()
+                self._producer.close()
+        finally:
+            self.consumer.close()

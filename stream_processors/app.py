@@ -1,0 +1,55 @@
+"""The Faust application: topics, settings and the agents' registration.
+
+Run with ``faust -A stream_processors.app worker --without-web`` (``ailedger worker`` does it).
+Settings come from ``AILEDGER_*`` variables (:class:`ailedger.settings.WorkerSettings`).
+Every topic carries raw bytes; the one codec in :mod:`schemas.codec` encodes and decodes them.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from ailedger import topics
+from ailedger.settings import WorkerSettings
+
+
+def create_app(settings: WorkerSettings | None = None) -> faust.App:
+    settings = settings or WorkerSettings()
+    datadir = settings.home / "faust"
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
+        store=settings.table_store,
+        datadir=str(datadir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        producer_acks=-1,
+        producer_linger_ms=5,
+        consumer_auto_offset_reset="earliest",
+        stream_wait_empty=False,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        web_enabled=False,
+        web_host="127.0.0.1",
+        key_serializer="raw",
+        value_serializer="raw",
+        table_cleanup_interval=30.0,
+    )
+    app.ailedger_settings = settings
+    app.ailedger_topics = {
+        name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes, partitions=None)
+        for name in (topics.RAW, topics.COSTED, topics.ALERTS, topics.DLQ, topics.PRICING, topics.PROMPT_CONFIGS)
+    }
+    return app
+
+
+def topic(app: faust.App, name: str) -> faust.TopicT:
+    """The Faust topic for one of :mod:`ailedger.topics`' names."""
+    return app.ailedger_topics[name]
+
+
+app = create_app()
+
+# Agents register themselves on ``app`` when imported.
+from stream_processors import pricing_agent  # noqa: E402,F401

@@ -1,0 +1,43 @@
+"""Faust agent: raw calls -> costed calls (split and keyed by prompt type) + dead letters."""
+
+from __future__ import annotations
+
+import logging
+
+from ailedger import topics
+from schemas.codec import DecodeError, encode_batch, unpack
+from stream_processors.app import app, topic
+from stream_processors.costing import cost_batch, encode_failure_item
+from stream_processors.dead_letters import DeadLetterSender
+from stream_processors.pricing import CreditRules, load_catalog
+
+log = logging.getLogger(__name__)
+
+settings = app.ailedger_settings
+catalog = load_catalog(settings.pricing_file)
+credit_rules = CreditRules.load(settings.credits_file)
+dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="price")
+costed_topic = topic(app, topics.COSTED)
+
+
+@app.agent(topic(app, topics.RAW))
+async def price_calls(stream):
+    """Price each raw message's batch and emit one costed message per prompt type."""
+    async for event in stream.events():
+        message = event.message
+        try:
+            items = unpack(event.value)
+        except DecodeError as exc:
+            await dead_letters.send(str(exc), event.value or b"", message, stage="decode")
+            continue
+        try:
+            batch = cost_batch(items, catalog, credit_rules)
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the message: dead-letter it whole
+            log.exception("pricing batch failed")
+            await dead_letters.send(f"{type(exc).__name__}: {exc}", event.value, message)
+            continue
+        for prompt_type, calls in batch.by_prompt_type.items():
+            await costed_topic.send(key=prompt_type.encode(), value=encode_batch(calls))
+        for failure in batch.failures:
+            await dead_letters.send(failure.reason, encode_failure_item(failure.item), message,
+                                    event_id=failure.event_id, stage=failure.stage)
