@@ -24,7 +24,7 @@ class DecodeError(ValueError):
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # plain notation: "0.000000000123", never "1.23E-10"
     if isinstance(value, BaseModel):
         return value.model_dump()
     if isinstance(value, (set, frozenset)):

@@ -1,0 +1,89 @@
+"""The serve process: owns the ClickHouse store, runs the sinks in threads and serves the API.
+
+The embedded engine lets one process open its data directory, so this process is the one that
+writes (sinks) and reads (API) it; every other process reaches the data through the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from ailedger import topics
+from ailedger.settings import ApiSettings
+from consumers.clickhouse.migrations import migrate
+from consumers.clickhouse.store import Store
+from consumers.sink import TopicSink
+from consumers.sink.costed_writer import CostedCallsWriter
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """The sinks (and other consumer threads) around one store."""
+
+    def __init__(self, settings: ApiSettings, store: Store | None = None):
+        self.settings = settings
+        self.store = store or Store.from_settings(settings)
+        migrate(self.store, settings.text_ttl_days)
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.sinks: list[TopicSink] = []
+        self.config_lookup = _config_lookup(settings)
+        self.costed_sink = TopicSink(settings, self.store, settings.topic(topics.COSTED),
+                                     CostedCallsWriter(self.config_lookup), name="costed-sink")
+        self.sinks.append(self.costed_sink)
+
+    def start(self) -> "Services":
+        for sink in self.sinks:
+            self._thread(sink.name, sink.run, self.stop_event)
+        for name, target in _extra_consumers(self.settings, self.store):
+            self._thread(name, target, self.stop_event)
+        return self
+
+    def _thread(self, name: str, target: Callable, *args) -> None:
+        thread = threading.Thread(target=self._guard, args=(name, target, *args), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    @staticmethod
+    def _guard(name: str, target: Callable, *args) -> None:
+        try:
+            target(*args)
+        except Exception:  # noqa: BLE001 - log the crash of one consumer thread loudly
+            log.exception("%s crashed", name)
+            raise
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Flush every sink, commit, leave the groups."""
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+def _config_lookup(settings: ApiSettings):
+    """Per-prompt-type storage switches (is_active, track_full_data), when that module exists."""
+    try:
+        from consumers.prompt_configs import PromptConfigView
+    except ImportError:
+        from consumers.clickhouse.rows import default_config
+
+        return default_config
+    view = PromptConfigView(settings)
+    view.start()
+
+    def lookup(prompt_type: str) -> tuple[bool, bool]:
+        config = view.get(prompt_type)
+        return config.is_active, config.track_full_data
+
+    return lookup
+
+
+def _extra_consumers(settings: ApiSettings, store: Store):
+    """Other consumer loops living in this process (alert delivery), when present."""
+    try:
+        from consumers.alerts import run_alert_delivery
+    except ImportError:
+        return []
+    return [("alert-delivery", lambda stop: run_alert_delivery(settings, store, stop))]
