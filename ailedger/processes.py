@@ -40,10 +40,14 @@ def worker_command(log_level: str = "info") -> list[str]:
 
 
 def spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start a child appending to ``log_path``; ``process.log_start`` is where its output begins."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    start = log.tell()
+    process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+    process.log_start = start
+    return process
 
 
 def start_worker(settings: CommonSettings, log_path: Path, **extra_env: str) -> subprocess.Popen:
@@ -51,13 +55,18 @@ def start_worker(settings: CommonSettings, log_path: Path, **extra_env: str) -> 
 
 
 def wait_for_log(process: subprocess.Popen, log_path: Path, marker: str, timeout: float) -> None:
-    """Wait until ``marker`` appears in the child's log (or fail if it exits or times out)."""
+    """Wait until ``marker`` appears in this run's part of the child's log (or fail if it exits
+    or times out)."""
     deadline = time.monotonic() + timeout
+    start = getattr(process, "log_start", 0)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{log_path.stem} exited with code {process.returncode}; see {log_path}")
-        if log_path.exists() and marker in log_path.read_text(errors="replace"):
-            return
+        if log_path.exists():
+            with open(log_path, "rb") as log:
+                log.seek(start)
+                if marker.encode() in log.read():
+                    return
         time.sleep(0.1)
     raise RuntimeError(f"{log_path.stem} not ready after {timeout:.0f}s; see {log_path}")
 
