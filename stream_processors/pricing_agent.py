@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from ailedger import topics
@@ -10,6 +11,7 @@ from stream_processors.app import app, topic
 from stream_processors.costing import cost_batch, encode_failure_item
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.pricing import CreditRules, load_catalog
+from stream_processors.pricing_feed import follow_pricing_topic
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +20,22 @@ catalog = load_catalog(settings.pricing_file)
 credit_rules = CreditRules.load(settings.credits_file)
 dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="price")
 costed_topic = topic(app, topics.COSTED)
+prices_loaded = asyncio.Event()
+
+
+@app.task
+async def follow_prices():
+    """Keep this worker's catalog in step with the pricing topic (overrides set through the API)."""
+    await follow_pricing_topic(settings, catalog, prices_loaded)
 
 
 @app.agent(topic(app, topics.RAW))
 async def price_calls(stream):
     """Price each raw message's batch and emit one costed message per prompt type."""
+    try:  # price nothing before the overrides on the pricing topic are in
+        await asyncio.wait_for(prices_loaded.wait(), timeout=60)
+    except asyncio.TimeoutError:
+        log.warning("pricing topic not read within 60s; pricing with the catalog and file overrides only")
     async for event in stream.events():
         message = event.message
         try:

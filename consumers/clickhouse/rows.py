@@ -3,7 +3,11 @@
 Rows are tuples in :data:`AI_CALLS_COLUMNS` order, built straight from the wire dicts (no model
 validation on the hot path: the worker validated every event). A row is inserted only when its
 ``event_id`` is new or its version is higher than the stored one; ``is_new`` and ``prev_*``
-tell the rollups what the row adds.
+tell the rollups what the row adds. A row from a ``repair`` replay is inserted only when the
+call is missing or stored unpriced and now priced.
+
+While in the sink, a row carries one extra trailing element, its mode (``live``, ``reprice``
+or ``repair``), which :func:`apply_stored_versions` strips before the insert.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ def costed_to_row(item: dict[str, Any], partition: int, offset: int, store_text:
             c.get("price_version") or "", c.get("price_source") or "", c.get("unpriced_reason") or "",
             _ts(item["priced_at"]), partition, offset,
             1, False, None, None,
+            item.get("mode", "live"),
         ]
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise RowError(f"costed call cannot be stored: {type(exc).__name__}: {exc}") from exc
@@ -96,7 +101,9 @@ def keep_latest(rows: Iterable[list[Any]]) -> list[list[Any]]:
 
 
 def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]]:
-    """Drop rows whose version is already stored; mark re-ratings with the replaced figures."""
+    """Drop rows whose version is already stored; mark re-ratings with the replaced figures.
+
+    Returns rows ready for the insert (the trailing mode element removed)."""
     if not rows:
         return rows
     accounts = sorted({r[ACCOUNT_ID] for r in rows})
@@ -112,7 +119,8 @@ def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]
     )
     stored = {r[0]: r[1:] for r in found}
     out = []
-    for row in rows:
+    for buffered in rows:
+        mode, row = buffered[-1], buffered[:-1]  # a copy: a retried flush sees the buffer unchanged
         previous = stored.get(row[EVENT_ID])
         if previous is None:
             out.append(row)
@@ -120,6 +128,8 @@ def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]
         version, priced, cost, credits = previous
         if version >= row[VERSION]:
             continue  # replayed duplicate: already stored at this version or later
+        if mode == "repair" and (priced or not row[_IDX["priced"]]):
+            continue  # repair fills gaps only: this call is stored and priced (or still unpriceable)
         row[IS_NEW], row[PREV_PRICED], row[PREV_COST], row[PREV_CREDITS] = 0, bool(priced), cost, credits
         out.append(row)
     return out

@@ -1,0 +1,116 @@
+"""Re-rating history: a price changes, a replay re-prices the range, totals change exactly once."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from kafka import KafkaProducer
+
+from ailedger import topics
+from ailedger.publishing import BatchPublisher
+from ailedger.settings import ApiSettings, WorkerSettings
+from consumers.serve import Services
+from schemas.codec import dumps
+from schemas.events import AICallEvent
+from schemas.pricing import PriceOverride
+from stream_processors.replay import replay
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+START = NOW - timedelta(days=2)
+
+
+def publish_price(settings, override: PriceOverride) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer.send(settings.topic(topics.PRICING), key=override.key.encode(), value=dumps(override)).get(30)
+    producer.close()
+
+
+def calls(model: str, n: int) -> list[AICallEvent]:
+    return [AICallEvent(event_id=uuid.uuid4(), occurred_at=START + timedelta(minutes=7 * i), account_id=f"acct{i % 3}",
+                        prompt_type=f"pt{i % 4}", provider="selfhost", model=model,
+                        input_tokens=1000 + i, output_tokens=100 + i) for i in range(n)]
+
+
+def expected(events, input_per_m: Decimal, output_per_m: Decimal) -> Decimal:
+    return sum((Decimal(e.input_tokens) * input_per_m + Decimal(e.output_tokens) * output_per_m) / 1_000_000
+               for e in events)
+
+
+def totals(store) -> tuple[int, Decimal | None, int]:
+    _, rows = store.rows("SELECT count(), sum(cost_total_usd), countIf(priced) FROM ai_calls FINAL")
+    return rows[0][0], rows[0][1], rows[0][2]
+
+
+def wait_for(check, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def test_price_change_is_re_rated_by_replay_and_never_double_counted(settings, topics, store, worker_factory):
+    worker = WorkerSettings(**settings.model_dump())
+    publish_price(settings, PriceOverride(provider="selfhost", model="tuned-*", effective_from="2024-01-01",
+                                          input=Decimal("1"), output=Decimal("2")))
+    events = calls("tuned-7b", 120)
+    worker_factory()
+    services = Services(ApiSettings(**settings.model_dump()), store=store).start()
+    try:
+        publisher = BatchPublisher(settings, batch_size=40)
+        publisher.add_all(events)
+        publisher.flush()
+        publisher.close()
+        first = expected(events, Decimal(1), Decimal(2))
+        assert wait_for(lambda: totals(store) == (120, first, 120))
+
+        # The price was wrong: the same override key, corrected. Replay re-rates the range.
+        publish_price(settings, PriceOverride(provider="selfhost", model="tuned-*", effective_from="2024-01-01",
+                                              input=Decimal("3"), output=Decimal("5")))
+        corrected = expected(events, Decimal(3), Decimal(5))
+        for _ in range(2):  # twice: the second run must leave the same totals
+            result = replay(worker, START, NOW, mode="reprice")
+            assert result.emitted == 120
+            assert wait_for(lambda: totals(store) == (120, corrected, 120))
+        time.sleep(1.0)
+        assert totals(store) == (120, corrected, 120)
+        _, rows = store.rows("SELECT sum(is_new), count() FROM ai_calls")
+        assert rows[0][0] == 120 and rows[0][1] == 360  # three versions stored, one counted
+        _, rows = store.rows("SELECT sum(cost_total_usd) - sum(ifNull(prev_cost_total_usd, 0)) FROM ai_calls "
+                             "WHERE cost_total_usd IS NOT NULL")
+        assert rows[0][0] == corrected  # what the rollups add up: the latest cost, once
+    finally:
+        services.stop()
+
+
+def test_repair_prices_calls_that_were_unpriced(settings, topics, store, worker_factory):
+    worker = WorkerSettings(**settings.model_dump())
+    events = calls("brand-new-model", 50)
+    worker_factory()
+    services = Services(ApiSettings(**settings.model_dump()), store=store).start()
+    try:
+        publisher = BatchPublisher(settings)
+        publisher.add_all(events)
+        publisher.flush()
+        publisher.close()
+        assert wait_for(lambda: totals(store) == (50, None, 0))  # unpriced: NULL cost, never $0
+
+        publish_price(settings, PriceOverride(provider="selfhost", model="brand-new-model",
+                                              effective_from="2024-01-01", input=Decimal("2"), output=Decimal("4")))
+        result = replay(worker, START, NOW, mode="repair")
+        assert result.emitted == 50 and result.unpriced == 0
+        priced = expected(events, Decimal(2), Decimal(4))
+        assert wait_for(lambda: totals(store) == (50, priced, 50))
+        replay(worker, START, NOW, mode="repair")  # nothing left to repair: no new versions
+        time.sleep(1.5)
+        _, rows = store.rows("SELECT count() FROM ai_calls")
+        assert rows[0][0] == 100
+    finally:
+        services.stop()
