@@ -85,9 +85,10 @@ class PriceOverride(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> "PriceOverride":
         if self.effective_to is not None and self.effective_to <= self.effective_from:
-            raise ValueError("effective_to must be after effective_from")
-        if not self.deleted and (self.input is None or self.output is None):
-            raise ValueError("input and output prices are required (use 0 for a free bucket)")
+            raise ValueError("effective_to: must be after effective_from")
+        missing = [name for name in ("input", "output") if getattr(self, name) is None]
+        if missing and not self.deleted:
+            raise ValueError(f"{' and '.join(missing)}: required (use 0 for a free bucket)")
         return self
 
     @property

@@ -56,8 +56,9 @@ def validation_error(exc: ValueError) -> str:
         return str(exc)
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "entry"
-        parts.append(f"{where}: {err['msg']}")
+        message = err["msg"].removeprefix("Value error, ")
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 
