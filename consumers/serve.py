@@ -16,6 +16,7 @@ from consumers.clickhouse.migrations import migrate
 from consumers.clickhouse.store import Store
 from consumers.sink import TopicSink
 from consumers.sink.costed_writer import CostedCallsWriter
+from consumers.sink.dead_letter_writer import DeadLettersWriter
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ class Services:
         self.config_lookup = _config_lookup(settings)
         self.costed_sink = TopicSink(settings, self.store, settings.topic(topics.COSTED),
                                      CostedCallsWriter(self.config_lookup), name="costed-sink")
-        self.sinks.append(self.costed_sink)
+        self.dead_letter_sink = TopicSink(settings, self.store, settings.topic(topics.DLQ), DeadLettersWriter(),
+                                          group=f"{settings.sink_group}-dlq", name="dead-letter-sink")
+        self.sinks += [self.costed_sink, self.dead_letter_sink]
 
     def start(self) -> "Services":
         for sink in self.sinks:

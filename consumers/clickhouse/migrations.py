@@ -85,8 +85,30 @@ ORDER BY (account_id, occurred_at, event_id)
 SETTINGS non_replicated_deduplication_window = 10000
 """
 
+DEAD_LETTERS = """
+CREATE TABLE IF NOT EXISTS dead_letters
+(
+    failed_at DateTime64(3, 'UTC'),
+    stage LowCardinality(String),
+    reason String,
+    raw_b64 String,
+    source_topic String,
+    source_partition Int32,
+    source_offset Int64,
+    event_id String,
+    dlq_partition UInt32,
+    dlq_offset UInt64
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(failed_at)
+ORDER BY (stage, failed_at, dlq_partition, dlq_offset)
+TTL toDateTime(failed_at) + INTERVAL 90 DAY
+SETTINGS non_replicated_deduplication_window = 1000
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "ai_calls", (AI_CALLS,)),
+    Migration(2, "dead_letters", (DEAD_LETTERS,)),
 ]
 
 
