@@ -14,7 +14,17 @@ from consumers.reports.base import (
     run_report,
 )
 from consumers.reports.render import render_table
-from consumers.reports import cost  # noqa: E402,F401 - registers the report
+from consumers.reports import (  # noqa: E402,F401 - each module registers its reports
+    alerts,
+    calls,
+    cost,
+    cost_analysis,
+    metrics,
+    projection,
+    tasks,
+    token_usage,
+    users,
+)
 
 __all__ = [
     "GRANULARITIES",

@@ -128,6 +128,8 @@ REPORT_SETTINGS = {"prefer_column_name_to_alias": 1}
 
 def section(store: Store, name: str, title: str, sql: str, params: dict[str, Any]) -> Section:
     columns, rows = store.rows(sql, params, settings=REPORT_SETTINGS)
+    if not columns:  # the embedded engine returns no column names with zero rows
+        columns = [r[0] for r in store.rows(f"DESCRIBE ({sql})", params, settings=REPORT_SETTINGS)[1]]
     return Section(name, title, columns, [list(r) for r in rows])
 
 
