@@ -94,19 +94,28 @@ class CreditRules(BaseModel):
                 return value
         return self.default_tokens_per_credit
 
+    @cached_property
+    def plain(self) -> bool:
+        """Whole credits and no minimum above 0: the result needs no quantum or minimum step."""
+        no_minimum = self.min_credits == 0 and not any(self.min_credits_per_operation.values())
+        return self.quantum == 1 and no_minimum
+
     def credits(self, tokens: int, provider: str, model: str, operation: str = "") -> Decimal:
         """Credits for ``tokens`` tokens of this model and operation."""
-        step = self._step(provider, model)
+        step = self.step_cache.get((provider, model)) or self._step(provider, model)
         if type(step) is int:  # exact integer arithmetic
-            if self.rounding == "up":
-                steps = Decimal(-(-tokens // step))
-            elif self.rounding == "down":
-                steps = Decimal(tokens // step)
+            rounding = self.rounding
+            if rounding == "up":
+                steps = -(-tokens // step)
+            elif rounding == "down":
+                steps = tokens // step
             else:
-                steps = Decimal((2 * tokens + step) // (2 * step))
+                steps = (2 * tokens + step) // (2 * step)
+            if self.plain:
+                return Decimal(steps)
+            value = Decimal(steps) * self.quantum
         else:
-            steps = (Decimal(tokens) / step).to_integral_value(rounding=_MODES[self.rounding])
-        value = steps * self.quantum
+            value = (Decimal(tokens) / step).to_integral_value(rounding=_MODES[self.rounding]) * self.quantum
         minimum = self.min_credits_per_operation.get(operation, self.min_credits)
         return value if value >= minimum else minimum
 

@@ -44,45 +44,42 @@ def unpriced(event: AICallEvent) -> CallCost:
 
 def price_call(event: AICallEvent, catalog: PriceCatalog, credits: CreditRules | None = None) -> CallCost:
     """Cost (Decimal USD per bucket and total) and credits of ``event`` at ``event.occurred_at``."""
-    sheet = catalog.resolve(event.provider, event.model, event.occurred_at)
+    provider, model = event.provider, event.model
+    sheet = catalog.resolve(provider, model, event.occurred_at)
     if sheet is None:
         return unpriced(event)
-    counts = (
-        event.input_tokens,
-        event.cache_read_tokens,
-        event.cache_write_tokens,
-        event.output_tokens,
-        event.reasoning_tokens,
-    )
+    # Unrolled on purpose: this runs ~50,000 times a second; fewer temporaries, less GC work.
+    n_in, n_cr, n_cw = event.input_tokens, event.cache_read_tokens, event.cache_write_tokens
+    n_out, n_rs = event.output_tokens, event.reasoning_tokens
     extra = event.extra_usage
-    total_input = counts[0] + counts[1] + counts[2]
+    total_input = n_in + n_cr + n_cw
     if extra:
-        total_input += sum(n for k, n in extra.items() if U.is_known_unit(k) and U.is_input_token_unit(k))
+        total_input += _extra_input_tokens(extra)
     level = sheet.level_for(total_input)
-    amounts = [ZERO, ZERO, ZERO, ZERO, ZERO, ZERO]
-    for index in range(5):
-        count = counts[index]
-        if count:
-            rate = level.core[index]
-            if rate is not None:
-                amounts[index] = rate[0] * count / rate[1]
-    if level.request is not None:
-        price, per = level.request
-        amounts[U.OTHER] = price * extra.get(U.REQUESTS, 1) / per
+    r_in, r_cr, r_cw, r_out, r_rs = level.core
+    a_in = r_in[0] * n_in / r_in[1] if n_in and r_in is not None else ZERO
+    a_cr = r_cr[0] * n_cr / r_cr[1] if n_cr and r_cr is not None else ZERO
+    a_cw = r_cw[0] * n_cw / r_cw[1] if n_cw and r_cw is not None else ZERO
+    a_out = r_out[0] * n_out / r_out[1] if n_out and r_out is not None else ZERO
+    a_rs = r_rs[0] * n_rs / r_rs[1] if n_rs and r_rs is not None else ZERO
+    request = level.request
+    a_other = request[0] * extra.get(U.REQUESTS, 1) / request[1] if request is not None else ZERO
     if extra:
-        _add_extra(amounts, sheet, extra, total_input)
-    total = amounts[0] + amounts[1] + amounts[2] + amounts[3] + amounts[4] + amounts[5]
+        a_in, a_cr, a_cw, a_out, a_rs, a_other = _add_extra(
+            [a_in, a_cr, a_cw, a_out, a_rs, a_other], sheet, extra, total_input
+        )
+    rules = credits or DEFAULT_CREDITS
     return _priced_cost(
         {
             "priced": True,
-            "input_usd": amounts[0],
-            "cache_read_usd": amounts[1],
-            "cache_write_usd": amounts[2],
-            "output_usd": amounts[3],
-            "reasoning_usd": amounts[4],
-            "other_usd": amounts[5],
-            "total_usd": total,
-            "credits": (credits or DEFAULT_CREDITS).credits_for(event),
+            "input_usd": a_in,
+            "cache_read_usd": a_cr,
+            "cache_write_usd": a_cw,
+            "output_usd": a_out,
+            "reasoning_usd": a_rs,
+            "other_usd": a_other,
+            "total_usd": a_in + a_cr + a_cw + a_out + a_rs + a_other,
+            "credits": rules.credits(n_in + n_cr + n_cw + n_out + n_rs, provider, model, event.operation),
             "price_version": sheet.version,
             "price_source": sheet.source,
             "unpriced_reason": None,
@@ -90,7 +87,12 @@ def price_call(event: AICallEvent, catalog: PriceCatalog, credits: CreditRules |
     )
 
 
-def _add_extra(amounts: list[Decimal], sheet: PriceSheet, extra: dict[str, int], total_input: int) -> None:
+def _extra_input_tokens(extra: dict[str, int]) -> int:
+    """Extra input token units, which count toward the long-context tier like the prompt does."""
+    return sum(n for k, n in extra.items() if U.is_known_unit(k) and U.is_input_token_unit(k))
+
+
+def _add_extra(amounts: list[Decimal], sheet: PriceSheet, extra: dict[str, int], total_input: int) -> list[Decimal]:
     """Price ``extra_usage`` units (besides ``requests``) into their buckets."""
     for key, count in extra.items():
         if key == U.REQUESTS or not count:
@@ -101,3 +103,4 @@ def _add_extra(amounts: list[Decimal], sheet: PriceSheet, extra: dict[str, int],
         rate = sheet.rate(key, total_input)
         if rate is not None:
             amounts[bucket] += rate[0] * count / rate[1]
+    return amounts
