@@ -120,6 +120,8 @@ class PriceCatalog:
     def _model(self, provider: str, model: str) -> G.CatalogModel | None:
         key = (provider, model)
         if key not in self._models:
+            if len(self._models) >= self._max_days:  # bounded even if model names are garbage
+                self._models.clear()
             self._models[key] = G.find_model(provider, model, self._snapshot)
         return self._models[key]
 
@@ -127,6 +129,8 @@ class PriceCatalog:
         key = (provider, model)
         found = self._candidates.get(key)
         if found is None:
+            if len(self._candidates) >= self._max_days:
+                self._candidates.clear()
             found = self._candidates[key] = self._overrides.matching(provider, model)
         return found
 
