@@ -1,4 +1,5 @@
-"""Tables owned by the HTTP API: ``ai_ratings`` (feedback on calls) and ``api_keys`` (hashed keys).
+"""Tables owned by the HTTP API: ``ai_ratings`` (feedback on calls), ``api_keys`` (hashed keys)
+and ``price_overrides`` (the overrides published through ``PUT /v1/pricing``, for ``GET``).
 
 Both are ReplacingMergeTree keyed so that writing the same fact twice (an API write followed by
 a replay of the ratings topic, or a key re-saved) keeps one row: read them with ``FINAL``.
@@ -38,5 +39,22 @@ ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY key_id
 """
 
+PRICE_OVERRIDES = """
+CREATE TABLE IF NOT EXISTS price_overrides
+(
+    key String,
+    provider String,
+    model String,
+    effective_from DateTime64(3, 'UTC'),
+    body String,
+    deleted Bool,
+    published_by String,
+    updated_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY key
+"""
+
 register(Migration(12, "ai_ratings", (AI_RATINGS,)))
 register(Migration(13, "api_keys", (API_KEYS,)))
+register(Migration(14, "price_overrides", (PRICE_OVERRIDES,)))

@@ -19,12 +19,12 @@ class RemoteError(RuntimeError):
     pass
 
 
-def _headers() -> dict[str, str]:
+def auth_headers() -> dict[str, str]:
     key = os.environ.get("AILEDGER_API_KEY")
     return {"Authorization": f"Bearer {key}"} if key else {}
 
 
-def _check(response: httpx.Response) -> Any:
+def check_response(response: httpx.Response) -> Any:
     if response.status_code >= 400:
         try:
             detail = response.json().get("detail", response.text)
@@ -38,20 +38,20 @@ def fetch_report(settings: CommonSettings, name: str, params: ReportParams) -> R
     """``GET /v1/reports/{name}`` on ``settings.api_url``."""
     try:
         response = httpx.get(f"{settings.api_url}/v1/reports/{name}", params=params.to_query(),
-                             headers=_headers(), timeout=TIMEOUT_SECONDS)
+                             headers=auth_headers(), timeout=TIMEOUT_SECONDS)
     except httpx.TransportError as exc:
         raise RemoteError(f"the store is owned by another process and its API at {settings.api_url} "
                           f"is not reachable: {exc}") from exc
-    return ReportResult.from_json(_check(response))
+    return ReportResult.from_json(check_response(response))
 
 
 def remote_sql(settings: CommonSettings, sql: str, max_rows: int) -> SqlResult:
     """``POST /v1/sql`` on ``settings.api_url``."""
     try:
         response = httpx.post(f"{settings.api_url}/v1/sql", json={"sql": sql, "max_rows": max_rows},
-                              headers=_headers(), timeout=TIMEOUT_SECONDS)
+                              headers=auth_headers(), timeout=TIMEOUT_SECONDS)
     except httpx.TransportError as exc:
         raise RemoteError(f"the store is owned by another process and its API at {settings.api_url} "
                           f"is not reachable: {exc}") from exc
-    data = _check(response)
+    data = check_response(response)
     return SqlResult(data["columns"], data["rows"], data.get("truncated", False))
