@@ -1,0 +1,139 @@
+"""Anomalies of one prompt type: cost and latency spikes, unpriced models, error-rate spikes.
+
+``step(state, call, rules)`` looks at one call against the rolling averages of its prompt type
+and model, then folds the call into them. The rolling average is an exponentially weighted mean
+(weight ``rules.ewma_alpha``; a plain mean while there are fewer than ``1/alpha`` calls), kept
+apart for cost (priced calls) and latency (successful calls). A spike fires only once the model
+has ``rules.min_history`` calls behind it, and is compared with the average *before* the call.
+
+``check_error_rate(state, window, now, rules)`` fires when the error rate over the last
+``rules.error_window_seconds`` (from the statistics' five-minute buckets) reaches
+``rules.error_rate`` over at least ``rules.error_min_calls`` calls.
+
+Every condition has a key; once fired it stays quiet for ``rules.cooldown_seconds`` (of event
+time, so a replay decides the same). The alert id is ``stable_alert_id(kind, subject, window)``
+with the cool-down period as the window: the same condition in the same period has one id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.alerts import Alert, AlertKind, Severity, stable_alert_id
+from stream_processors.alerts.rules import AlertRules
+from stream_processors.stats.calls import Call
+from stream_processors.stats.totals import Totals
+
+
+class Baseline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cost_n: int = 0
+    cost_avg: float = 0.0
+    latency_n: int = 0
+    latency_avg: float = 0.0
+
+
+class AnomalyState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    models: dict[str, Baseline] = {}
+    fired: dict[str, float] = {}  # condition key -> event time (epoch s) it last fired
+
+
+def _rolling(avg: float, n: int, value: float, alpha: float) -> float:
+    weight = max(alpha, 1.0 / (n + 1))
+    return avg + (value - avg) * weight
+
+
+def _cooling(state: AnomalyState, condition: str, ts: float, rules: AlertRules) -> bool:
+    last = state.fired.get(condition)
+    return last is not None and ts - last < rules.cooldown_seconds
+
+
+def _alert(kind: AlertKind, severity: Severity, subject: str, ts: float, rules: AlertRules, message: str,
+           figures: dict, at: datetime, account_id: str | None = None, event_id: str | None = None) -> Alert:
+    window = str(int(ts // rules.cooldown_seconds))
+    return Alert(alert_id=stable_alert_id(kind.value, subject, window), kind=kind, severity=severity,
+                 subject=subject, account_id=account_id, message=message, figures=figures, occurred_at=at,
+                 event_id=event_id or None)
+
+
+def step(state: AnomalyState, call: Call, rules: AlertRules) -> tuple[AnomalyState, list[Alert]]:
+    """Alerts this call raises, and the state with the call folded into the averages."""
+    base = state.models.get(call.model, Baseline())
+    ts = call.ts
+    subject = f"prompt_type={call.prompt_type} model={call.model}"
+    raised: list[tuple[str, Alert]] = []
+    common = dict(at=call.occurred_at, account_id=call.account_id, event_id=call.event_id)
+
+    if not call.priced:
+        condition = f"unpriced|{call.provider}|{call.model}"
+        if not _cooling(state, condition, ts, rules):
+            raised.append((condition, _alert(
+                AlertKind.UNPRICED_MODEL, Severity.WARNING,
+                f"prompt_type={call.prompt_type} provider={call.provider} model={call.model}", ts, rules,
+                f"no price for {call.provider}/{call.model}: calls are recorded unpriced, not as $0",
+                {"provider": call.provider, "model": call.model, "reason": call.unpriced_reason}, **common)))
+    elif call.cost_usd is not None:
+        cost = float(call.cost_usd)
+        condition = f"cost|{call.model}"
+        if (base.cost_n >= rules.min_history and base.cost_avg > 0 and cost > rules.cost_factor * base.cost_avg
+                and not _cooling(state, condition, ts, rules)):
+            raised.append((condition, _alert(
+                AlertKind.COST_SPIKE, Severity.WARNING, subject, ts, rules,
+                f"call cost ${call.cost_usd} is {cost / base.cost_avg:.1f}x the rolling average",
+                {"cost_usd": str(call.cost_usd), "rolling_avg_usd": str(Decimal(repr(base.cost_avg))),
+                 "factor": round(cost / base.cost_avg, 3), "threshold_factor": rules.cost_factor,
+                 "history_calls": base.cost_n}, **common)))
+        base = base.model_copy(update={"cost_n": base.cost_n + 1,
+                                       "cost_avg": _rolling(base.cost_avg, base.cost_n, cost, rules.ewma_alpha)})
+
+    if call.success:
+        latency = call.latency_ms
+        condition = f"latency|{call.model}"
+        if (base.latency_n >= rules.min_history and base.latency_avg > 0
+                and latency > rules.latency_factor * base.latency_avg
+                and latency - base.latency_avg >= rules.latency_min_excess_ms
+                and not _cooling(state, condition, ts, rules)):
+            raised.append((condition, _alert(
+                AlertKind.LATENCY_SPIKE, Severity.WARNING, subject, ts, rules,
+                f"call took {latency:.0f} ms, {latency / base.latency_avg:.1f}x the rolling average",
+                {"latency_ms": latency, "rolling_avg_ms": round(base.latency_avg, 3),
+                 "factor": round(latency / base.latency_avg, 3), "threshold_factor": rules.latency_factor,
+                 "history_calls": base.latency_n}, **common)))
+        base = base.model_copy(update={
+            "latency_n": base.latency_n + 1,
+            "latency_avg": _rolling(base.latency_avg, base.latency_n, latency, rules.ewma_alpha)})
+
+    fired = dict(state.fired)
+    for condition, _ in raised:
+        fired[condition] = ts
+    return AnomalyState(models={**state.models, call.model: base}, fired=fired), [a for _, a in raised]
+
+
+def check_error_rate(state: AnomalyState, prompt_type: str, window: Totals, now: datetime,
+                     rules: AlertRules) -> tuple[AnomalyState, Alert | None]:
+    """An error-rate alert when the window's rate reaches the threshold (outside the cool-down)."""
+    if window.calls < rules.error_min_calls:
+        return state, None
+    rate = window.errors / window.calls
+    ts = now.astimezone(timezone.utc).timestamp()
+    if rate < rules.error_rate or _cooling(state, "error_rate", ts, rules):
+        return state, None
+    minutes = rules.error_window_seconds // 60
+    alert = _alert(
+        AlertKind.ERROR_RATE, Severity.CRITICAL if rate >= 0.5 else Severity.WARNING, f"prompt_type={prompt_type}",
+        ts, rules, f"{rate:.0%} of the last {window.calls} calls in {minutes} min failed",
+        {"error_rate": round(rate, 4), "errors": window.errors, "calls": window.calls,
+         "window_seconds": rules.error_window_seconds, "threshold": rules.error_rate}, now)
+    return state.model_copy(update={"fired": {**state.fired, "error_rate": ts}}), alert
+
+
+def prune(state: AnomalyState, now_ts: float, rules: AlertRules) -> AnomalyState:
+    """Forget fired conditions whose cool-down has passed (keeps the state small)."""
+    fired = {k: t for k, t in state.fired.items() if now_ts - t < rules.cooldown_seconds}
+    return state if len(fired) == len(state.fired) else state.model_copy(update={"fired": fired})

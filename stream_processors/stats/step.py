@@ -1,0 +1,130 @@
+"""One costed message, decided purely: what every state value, alert and output becomes.
+
+A costed message carries calls of one prompt type. ``plan(...)`` takes the prompt type's state,
+the daily rows the message touches and the message's calls and position, and returns the new
+values and the outputs; the agent only reads and writes tables and sends. The prompt-type value
+holds the statistics, the anomaly averages and the prompt type's budget spend together, so a
+message costs one read and one write of it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Sequence
+
+from schemas.alerts import Alert
+from schemas.prompt_config import Budget, budget_key
+from schemas.stats import DailyUsage, LatestCall
+from stream_processors.alerts import anomaly, budgets
+from stream_processors.alerts.rules import AlertRules
+from stream_processors.stats import daily, guard, prompt_stats, snapshot
+from stream_processors.stats.calls import Call
+from stream_processors.stats.guard import Decision, Position
+
+
+@dataclass(frozen=True, slots=True)
+class PromptTypeState:
+    stats: prompt_stats.PromptTypeStats
+    anomaly: anomaly.AnomalyState
+    spend: budgets.SpendState
+    applied: dict[str, int]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"stats": prompt_stats.to_wire(self.stats), "anomaly": self.anomaly.model_dump(mode="json"),
+                "spend": self.spend.model_dump(mode="json"), "applied": self.applied}
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> "PromptTypeState":
+        return cls(stats=prompt_stats.from_wire(wire["stats"]),
+                   anomaly=anomaly.AnomalyState.model_validate(wire["anomaly"]),
+                   spend=budgets.SpendState.model_validate(wire["spend"]),
+                   applied={str(k): int(v) for k, v in wire["applied"].items()})
+
+
+@dataclass
+class Plan:
+    decision: Decision
+    state: PromptTypeState | None
+    new_prompt_type: bool = False
+    daily: dict[daily.DayKey, DailyUsage] = field(default_factory=dict)  # every row to write (again)
+    snapshot: LatestCall | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    spend: list[list[Any]] = field(default_factory=list)  # [account, user, month, usd, at, event_id]
+
+
+def spend_entries(calls: Sequence[Call]) -> list[list[Any]]:
+    """Priced spend of the calls summed per (account, user, month), for the account stage."""
+    sums: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [Decimal(0), None, ""])
+    for call in calls:
+        if not call.priced:
+            continue
+        entry = sums[(call.account_id, call.user_id or "", budgets.month_of(call.occurred_at))]
+        entry[0] += call.cost_usd
+        if entry[1] is None or call.occurred_at >= entry[1]:
+            entry[1], entry[2] = call.occurred_at, call.event_id
+    return [[a, u, m, str(usd), at.isoformat(), ev] for (a, u, m), (usd, at, ev) in sums.items()]
+
+
+def _budget_spend(state: budgets.SpendState, calls: Sequence[Call], budget: Budget | None,
+                  ) -> tuple[budgets.SpendState, list[Alert]]:
+    alerts: list[Alert] = []
+    by_month: dict[str, list[Call]] = defaultdict(list)
+    for call in calls:
+        if call.priced:
+            by_month[budgets.month_of(call.occurred_at)].append(call)
+    for month in sorted(by_month):
+        group = by_month[month]
+        last = snapshot.latest(group)
+        amount = sum((c.cost_usd for c in group), Decimal(0))
+        state, raised = budgets.add_spend(state, state.key, month, amount, budget, last.occurred_at, last.event_id)
+        alerts += raised
+    if not by_month:  # a budget changed since the last priced call: report where the spend stands
+        state, raised = budgets.check(state, budget, max(c.occurred_at for c in calls)) if calls else (state, [])
+        alerts += raised
+    return state, alerts
+
+
+def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | None], calls: Sequence[Call],
+         pos: Position, now: datetime, rules: AlertRules, budget: Budget | None = None) -> Plan:
+    """Everything one costed message changes. ``rows`` holds the current value of each daily key
+    of ``daily.group(calls)`` (``None`` when absent)."""
+    decision: Decision = "apply" if state is None else guard.decide(state.applied, pos)
+    if decision == "duplicate":
+        return Plan(decision, replace(state, applied=guard.mark(state.applied, pos)))  # type: ignore[arg-type]
+    out = Plan(decision, state, new_prompt_type=state is None)
+    for key, group in daily.group(calls).items():
+        row = rows.get(key)
+        out.daily[key] = row if row is not None and guard.seen(row.applied_offset, pos) else \
+            daily.apply(row, key, group, pos.offset)
+    out.spend = spend_entries(calls)
+    last = snapshot.latest(calls)
+    if state is None or snapshot.replaces(state.stats.last_call_at, last) or decision == "replay":
+        out.snapshot = snapshot.snapshot_of(last)
+    if decision == "replay":
+        return out
+
+    prompt_type = calls[0].prompt_type
+    if state is None:
+        state = PromptTypeState(prompt_type_stats_empty(prompt_type), anomaly.AnomalyState(),
+                                budgets.SpendState(key=budget_key("prompt_type", prompt_type=prompt_type)), {})
+    found = state.anomaly
+    for call in calls:
+        found, raised = anomaly.step(found, call, rules)
+        out.alerts += raised
+    stats = prompt_stats.update(state.stats, calls, now)
+    window = prompt_stats.window_totals(stats, now, rules.error_window_seconds)
+    found, raised_rate = anomaly.check_error_rate(found, prompt_type, window, now, rules)
+    if raised_rate is not None:
+        out.alerts.append(raised_rate)
+    spend, raised_budget = _budget_spend(state.spend, calls, budget)
+    out.alerts += raised_budget
+    latest_ts = max(c.ts for c in calls)  # event time, like the cool-downs
+    out.state = PromptTypeState(stats, anomaly.prune(found, latest_ts, rules), spend, guard.mark(state.applied, pos))
+    return out
+
+
+def prompt_type_stats_empty(prompt_type: str) -> prompt_stats.PromptTypeStats:
+    return prompt_stats.PromptTypeStats(prompt_type=prompt_type)

@@ -1,0 +1,44 @@
+from decimal import Decimal
+
+from schemas.prompt_config import Budget, budget_key
+from stream_processors.alerts.spend import apply_message, keys_of, partition_for, split_by_partition
+
+BUDGETS = {b.key: b for b in [Budget(scope="account", account_id="acme", monthly_usd=Decimal(10)),
+                              Budget(scope="user", account_id="acme", user_id="u1", monthly_usd=Decimal(2))]}
+AT = "2026-11-10T00:00:00+00:00"
+
+
+def message(offset, *entries, partition=0):
+    return {"src": [partition, offset], "spend": [list(e) for e in entries]}
+
+
+def run(states, msg):
+    current = {k: states.get(k) for k in keys_of(msg)}
+    new, alerts = apply_message(current, msg, BUDGETS.get)
+    return {**states, **new}, alerts
+
+
+def test_spend_adds_to_the_account_and_the_user_and_fires_their_budgets():
+    states, alerts = run({}, message(1, ("acme", "u1", "2026-11", "1.5", AT, "e1"),
+                                     ("acme", "", "2026-11", "4", AT, "e2")))
+    assert states[budget_key("account", "acme")].spent_usd == Decimal("5.5")
+    assert states[budget_key("user", "acme", "u1")].spent_usd == Decimal("1.5")
+    assert sorted(a.subject for a in alerts) == ["account=acme", "account=acme user=u1"]
+
+
+def test_a_message_applied_once_is_not_applied_again_but_its_values_are_rewritten():
+    msg = message(7, ("acme", "u1", "2026-11", "1", AT, "e1"))
+    states, _ = run({}, msg)
+    again, alerts = run(states, msg)
+    assert again == states and alerts == []
+    older = message(6, ("acme", "u1", "2026-11", "1", AT, "e0"))
+    assert run(states, older)[0] == states
+    other_partition = message(6, ("acme", "u1", "2026-11", "1", AT, "e0"), partition=1)
+    assert run(states, other_partition)[0][budget_key("account", "acme")].spent_usd == Decimal(2)
+
+
+def test_accounts_map_to_stable_partitions():
+    assert partition_for("acme", 4) == partition_for("acme", 4)
+    split = split_by_partition([["acme", "", "m", "1", AT, "e"], ["b", "", "m", "1", AT, "e"]], 4)
+    assert sum(len(v) for v in split.values()) == 2
+    assert all(partition_for(e[0], 4) == p for p, entries in split.items() for e in entries)

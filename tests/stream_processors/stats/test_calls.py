@@ -1,0 +1,42 @@
+from decimal import Decimal
+
+import pytest
+
+from stream_processors.stats.calls import parse_costed
+from tests.stream_processors.stats.factories import NOW, costed_dict
+
+
+def test_reads_the_facts_of_a_costed_call_from_its_wire_form():
+    item = costed_dict(cost="0.000123456789", input_tokens=7, cache_read_tokens=3, output_tokens=5,
+                       reasoning_tokens=2, prompt="hi", response="yo", metadata={"k": 1}, cached=True)
+    call = parse_costed(item)
+    assert call.tokens == (7, 3, 0, 5, 2) and call.total_tokens == 17 and call.generated_tokens == 7
+    assert call.cost_usd == Decimal("0.000123456789") and call.priced
+    assert call.occurred_at == NOW and call.ts == NOW.timestamp()
+    assert (call.prompt, call.response, call.metadata, call.cached) == ("hi", "yo", {"k": 1}, True)
+
+
+def test_an_unpriced_call_has_no_cost_and_keeps_its_reason():
+    call = parse_costed(costed_dict(cost=None))
+    assert not call.priced and call.cost_usd is None and call.unpriced_reason == "model not in catalog"
+
+
+@pytest.mark.parametrize("breaks, reason", [
+    (lambda d: d.pop("event"), "'event' and 'cost'"),
+    (lambda d: d["event"].pop("account_id"), "account_id"),
+    (lambda d: d["event"].update(occurred_at="2026-01-01T00:00:00"), "timezone"),
+    (lambda d: d["event"].update(input_tokens=-1), "negative"),
+    (lambda d: d["event"].update(input_tokens="many"), "token count"),
+    (lambda d: d["cost"].update(total_usd=None), "total_usd"),
+    (lambda d: d["cost"].update(total_usd="NaN"), "finite"),
+])
+def test_a_broken_costed_call_is_refused_with_a_reason(breaks, reason):
+    item = costed_dict()
+    breaks(item)
+    with pytest.raises(ValueError, match=reason):
+        parse_costed(item)
+
+
+def test_a_non_object_is_refused():
+    with pytest.raises(ValueError, match="JSON object"):
+        parse_costed([1, 2])

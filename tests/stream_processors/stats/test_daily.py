@@ -1,0 +1,28 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from stream_processors.stats import daily
+from tests.stream_processors.stats.factories import NOW, call
+
+
+def test_calls_group_by_day_account_user_and_prompt_type():
+    calls = [call(), call(), call(user_id=None), call(account_id="other"), call(at=NOW - timedelta(days=1))]
+    groups = daily.group(calls)
+    assert sorted(len(g) for g in groups.values()) == [1, 1, 1, 2]
+    assert (NOW.date(), "acme", "", "summarise") in groups
+
+
+def test_apply_adds_to_the_row_and_remembers_the_offset():
+    key = (NOW.date(), "acme", "u1", "summarise")
+    row = daily.apply(None, key, [call(cost="1", input_tokens=10), call(cost=None, success=False,
+                                                                        error_type="x", input_tokens=5)], 7)
+    row = daily.apply(row, key, [call(cost="2.5", input_tokens=1)], 9)
+    assert (row.calls, row.errors, row.priced_calls, row.unpriced_calls) == (3, 1, 2, 1)
+    assert row.cost_usd == Decimal("3.5") and row.tokens["input_tokens"] == 16
+    assert row.applied_offset == 9
+
+
+def test_keys_are_unambiguous_whatever_the_ids_contain():
+    key = (NOW.date(), "a|b", "c\x1fd", "pt")
+    assert daily.decode_key(daily.encode_key(key)) == key
+    assert daily.encode_key((NOW.date(), "a", "b|c", "pt")) != daily.encode_key((NOW.date(), "a|b", "c", "pt"))

@@ -1,0 +1,106 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import orjson
+
+from schemas.alerts import AlertKind
+from schemas.prompt_config import Budget
+from stream_processors.alerts.rules import AlertRules
+from stream_processors.stats import daily
+from stream_processors.stats.guard import Position
+from stream_processors.stats.step import PromptTypeState, plan, spend_entries
+from tests.stream_processors.stats.factories import NOW, call
+
+RULES = AlertRules()
+
+
+class Tables:
+    """What the agent keeps: the prompt type's value and the daily rows."""
+
+    def __init__(self):
+        self.state = None
+        self.rows = {}
+
+    def process(self, calls, pos, budget=None, now=NOW):
+        keys = daily.group(calls)
+        result = plan(self.state, {k: self.rows.get(k) for k in keys}, calls, pos, now, RULES, budget)
+        if result.state is not None:
+            self.state = result.state
+        self.rows.update(result.daily)
+        return result
+
+
+def test_first_message_creates_the_prompt_type_with_stats_daily_rows_snapshot_and_spend():
+    t = Tables()
+    calls = [call(cost="1", prompt="p1", at=NOW - timedelta(seconds=5)), call(cost="2", user_id="u2", prompt="p2")]
+    result = t.process(calls, Position(0, 0))
+    assert result.decision == "apply" and result.new_prompt_type
+    assert t.state.stats.all_time.calls == 2 and t.state.stats.all_time.cost_usd == Decimal(3)
+    assert len(result.daily) == 2
+    assert result.snapshot.prompt == "p2"
+    assert sorted((e[1], e[3]) for e in result.spend) == [("u1", "1"), ("u2", "2")]
+
+
+def test_a_replayed_message_changes_nothing_but_rewrites_its_values_and_resends_its_spend():
+    t = Tables()
+    msg = [call(cost="1"), call(cost="2")]
+    t.process(msg, Position(0, 0))
+    before_state, before_rows = t.state, dict(t.rows)
+    again = t.process(msg, Position(0, 0))
+    assert again.decision == "replay" and again.alerts == []
+    assert t.state == before_state and t.rows == before_rows
+    assert again.daily == before_rows  # written again, unchanged
+    assert again.spend and again.snapshot is not None
+
+
+def test_a_replay_still_applies_a_daily_row_whose_write_was_lost():
+    t = Tables()
+    msg = [call(cost="1")]
+    t.process(msg, Position(0, 0))
+    (key,) = t.rows
+    t.rows[key] = None  # the crash lost this row's write, not the prompt type's
+    t.process(msg, Position(0, 0))
+    assert t.rows[key].calls == 1 and t.rows[key].cost_usd == Decimal(1)
+
+
+def test_an_upstream_duplicate_is_skipped_entirely():
+    t = Tables()
+    msg = [call(cost="1")]
+    t.process(msg, Position(0, 0, raw=(2, 40)))
+    dup = t.process(msg, Position(0, 1, raw=(2, 40)))  # priced twice upstream: new costed offset, same raw
+    assert dup.decision == "duplicate" and dup.daily == {} and dup.spend == [] and dup.snapshot is None
+    assert t.state.stats.all_time.calls == 1 and t.state.applied == {"c0": 1, "r2": 40}
+
+
+def test_alerts_come_out_of_the_plan():
+    t = Tables()
+    t.process([call(cost="0.01", at=NOW - timedelta(minutes=10, seconds=i)) for i in range(25)], Position(0, 0))
+    result = t.process([call(cost="1.00"), call(cost=None)], Position(0, 1))
+    assert sorted(a.kind for a in result.alerts) == sorted([AlertKind.COST_SPIKE, AlertKind.UNPRICED_MODEL])
+
+
+def test_error_rate_alert_over_the_window():
+    t = Tables()
+    calls = [call(success=False, error_type="boom") for _ in range(10)] + [call() for _ in range(10)]
+    result = t.process(calls, Position(0, 0))
+    assert [a.kind for a in result.alerts] == [AlertKind.ERROR_RATE]
+
+
+def test_prompt_type_budget_fires_from_the_prompt_type_value():
+    t = Tables()
+    budget = Budget(scope="prompt_type", prompt_type="summarise", monthly_usd=Decimal(10))
+    result = t.process([call(cost="6")], Position(0, 0), budget)
+    assert [(a.kind, a.figures["threshold_pct"]) for a in result.alerts] == [(AlertKind.BUDGET_THRESHOLD, 50)]
+    assert t.state.spend.spent_usd == Decimal(6)
+
+
+def test_state_round_trips_through_its_wire_form():
+    t = Tables()
+    t.process([call(cost="1"), call(cost=None)], Position(3, 9, raw=(1, 2)))
+    wire = orjson.loads(orjson.dumps(t.state.to_wire()))
+    assert PromptTypeState.from_wire(wire) == t.state
+
+
+def test_spend_entries_sum_priced_calls_per_account_user_and_month():
+    entries = spend_entries([call(cost="1"), call(cost="2"), call(cost=None), call(cost="4", user_id=None)])
+    assert sorted((e[0], e[1], e[3]) for e in entries) == [("acme", "", "4"), ("acme", "u1", "3")]
