@@ -13,6 +13,10 @@ DLQ = "ai.dlq.v1"
 PRICING = "ai.pricing.v1"
 PROMPT_CONFIGS = "ai.prompt-configs.v1"
 RATINGS = "ai.ratings.v1"
+PROMPT_STATS = "ai.prompt-stats.v1"
+DAILY_USAGE = "ai.daily-usage.v1"
+BUDGETS = "ai.budgets.v1"
+SPEND = "ai.spend.v1"
 
 _WEEK_MS = str(7 * 24 * 3600 * 1000)
 _MONTH_MS = str(30 * 24 * 3600 * 1000)
@@ -43,6 +47,12 @@ def topic_specs(settings: CommonSettings) -> list[TopicSpec]:
         TopicSpec(settings.topic(PRICING), 1, compacted),
         TopicSpec(settings.topic(PROMPT_CONFIGS), p, compacted),
         TopicSpec(settings.topic(RATINGS), p, events),
+        # live statistics and alerts (stream_processors.stats / .alerts): views for the API,
+        # budgets set through the API, and the account-partitioned spend repartition topic
+        TopicSpec(settings.topic(PROMPT_STATS), 1, compacted),
+        TopicSpec(settings.topic(DAILY_USAGE), 1, compacted),
+        TopicSpec(settings.topic(BUDGETS), 1, compacted),
+        TopicSpec(settings.topic(SPEND), p, {"retention.ms": _WEEK_MS}),
     ]
 
 
