@@ -18,6 +18,7 @@ from datetime import datetime, time
 import genai_prices
 from genai_prices import types as T
 from genai_prices.data_snapshot import DataSnapshot, get_snapshot
+from genai_prices.units import _get_registry
 
 from stream_processors.pricing.sheet import PriceSheet, build_sheet
 
@@ -97,8 +98,6 @@ def row_sheet(found: CatalogModel, index: int) -> PriceSheet:
     """The sheet of one price row. Raises ValueError if genai-prices would reject the row."""
     model_price = found.rows[index].prices
     prices = {}
-    from genai_prices.units import _get_registry
-
     registry = _get_registry()
     for key, value in model_price.__dict__.items():
         if key.startswith("_") or value is None:

@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Mapping, Union
 
 from genai_prices.types import TieredPrices
+from genai_prices.units import _get_registry
+from genai_prices.validation import validate_priced_units
 
 from stream_processors.pricing import units as U
 
@@ -53,7 +55,7 @@ class PriceSheet:
 
     def rate(self, usage_key: str, total_input: int) -> tuple[Decimal, int] | None:
         """Price and ``per`` of the unit pricing ``usage_key`` at this input size (slow path)."""
-        bucket, priced = self.extra_route(usage_key)
+        priced = self.extra_route(usage_key)[1]
         if priced is None:
             return None
         return price_at(self.prices[priced], total_input), U.registry_units()[priced].per
@@ -101,9 +103,6 @@ def build_sheet(prices: Mapping[str, Price], source: str, version: str) -> Price
 
 def validate(prices: Mapping[str, Price]) -> None:
     """genai-prices' own checks: known keys, ancestors priced, joins priced, sane values."""
-    from genai_prices.units import _get_registry
-    from genai_prices.validation import validate_priced_units
-
     units = U.registry_units()
     unknown = sorted(k for k in prices if k not in units)
     if unknown:
