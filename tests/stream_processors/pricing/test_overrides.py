@@ -135,6 +135,17 @@ def test_tombstone_and_deleted_remove_an_override():
     assert catalog.overrides() == []
 
 
+def test_a_record_in_the_wire_codec_round_trips():
+    from schemas.codec import dumps
+
+    price = override("selfhost", "tuned-*", "2024-01-01T06:30:00Z", input="0.123456789", output="1", reasoning="2")
+    catalog = PriceCatalog()
+    catalog.apply_message(price.key.encode(), dumps(price))
+    assert catalog.overrides() == [(TOPIC_SOURCE, price)]
+    cost = price_call(call("selfhost", "tuned-7b", input_tokens=1_000_000, reasoning_tokens=1_000_000), catalog)
+    assert (cost.input_usd, cost.reasoning_usd) == (Decimal("0.123456789"), Decimal("2"))
+
+
 def test_a_record_whose_key_is_not_its_override_is_refused():
     price = override("ollama", "llama3", "2026-01-01", input="0.1", output="0.1")
     with pytest.raises(ValueError, match="does not match"):
