@@ -1,0 +1,210 @@
+"""Benchmark: what tracking a model call costs the caller, and how many events/s the SDK sustains.
+
+Compares the SDK (``Ledger.call`` + ``call.record(response)``, published in the background)
+with the design documents' approach: a synchronous SQLite (WAL, autocommit) insert of the usage
+row plus an upsert of the per-account aggregate, on the caller's thread, per call.
+
+    python benchmarks/bench_sdk.py [--calls 20000] [--events 200000] [--out benchmarks/results/sdk.md]
+
+Starts its own broker (noida-db) on a free loopback port unless ``AILEDGER_BENCH_BOOTSTRAP`` names
+a running one. Figures go to stdout and to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterator
+
+from openai.types.chat import ChatCompletion
+
+from ailedger.broker import free_port, start_broker
+from ailedger.topics import create_topics
+from producers import Ledger, LedgerSettings
+
+RESPONSE = ChatCompletion.model_validate({
+    "id": "chatcmpl-bench", "created": 1_760_000_000, "model": "gpt-4o-2024-08-06", "object": "chat.completion",
+    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
+    "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
+              "prompt_tokens_details": {"cached_tokens": 1024},
+              "completion_tokens_details": {"reasoning_tokens": 128}},
+})
+
+
+def percentiles(samples_ns: list[int]) -> tuple[float, float, float]:
+    """(p50, p99, mean) in microseconds."""
+    ordered = sorted(samples_ns)
+    p50 = ordered[len(ordered) // 2] / 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000
+    return p50, p99, statistics.fmean(ordered) / 1000
+
+
+def measure(step: Callable[[int], None], calls: int, rate: float | None) -> tuple[list[int], float]:
+    """Time ``step(i)`` per call; ``rate`` calls/s paces them like a service would (None: flat out).
+    Returns (per-call ns, calls/s achieved)."""
+    samples = []
+    interval = 1.0 / rate if rate else 0.0
+    started = time.perf_counter()
+    for i in range(calls):
+        if interval:
+            target = started + i * interval
+            while (now := time.perf_counter()) < target:
+                if target - now > 0.0003:
+                    time.sleep(target - now - 0.0002)
+        t0 = time.perf_counter_ns()
+        step(i)
+        samples.append(time.perf_counter_ns() - t0)
+    return samples, calls / (time.perf_counter() - started)
+
+
+def sdk_step(ledger: Ledger) -> Callable[[int], None]:
+    def step(i: int) -> None:
+        with ledger.call(account_id=f"acct-{i % 50}", prompt_type="bench", provider="openai") as call:
+            call.record(RESPONSE)
+    return step
+
+
+class SqliteLedger:
+    """The design documents' approach: per call, insert the usage row and upsert the aggregate."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            "CREATE TABLE usage_log (id TEXT PRIMARY KEY, account TEXT, operation TEXT, model TEXT,"
+            " tokens_input INT, tokens_output INT, cost_usd REAL, response_time_ms REAL, created_at REAL)"
+        )
+        self.db.execute(
+            "CREATE TABLE account_usage (account TEXT PRIMARY KEY, calls INT, tokens_input INT,"
+            " tokens_output INT, cost_usd REAL)"
+        )
+
+    def step(self, i: int) -> None:
+        account, usage = f"acct-{i % 50}", RESPONSE.usage
+        cost = usage.prompt_tokens * 2.5e-6 + usage.completion_tokens * 1e-5
+        self.db.execute("INSERT INTO usage_log VALUES (?,?,?,?,?,?,?,?,?)",
+                        (str(uuid.uuid4()), account, "bench", RESPONSE.model, usage.prompt_tokens,
+                         usage.completion_tokens, cost, 0.0, time.time()))
+        self.db.execute(
+            "INSERT INTO account_usage VALUES (?,1,?,?,?) ON CONFLICT(account) DO UPDATE SET"
+            " calls=calls+1, tokens_input=tokens_input+excluded.tokens_input,"
+            " tokens_output=tokens_output+excluded.tokens_output, cost_usd=cost_usd+excluded.cost_usd",
+            (account, usage.prompt_tokens, usage.completion_tokens, cost),
+        )
+
+
+def sustained_events(ledger: Ledger, events: int) -> tuple[float, dict]:
+    """Track ``events`` flat out and wait until the broker acknowledged all: events/s end to end."""
+    before = ledger.stats()["acked"]
+    started = time.perf_counter()
+    for i in range(events):
+        ledger.track(account_id=f"acct-{i % 50}", provider="openai", model="gpt-4o", prompt_type="bench",
+                     input_tokens=176, cache_read_tokens=1024, output_tokens=172, reasoning_tokens=128,
+                     latency_ms=850.0)
+    if not ledger.flush(timeout=600):
+        raise RuntimeError(f"not all events were acknowledged: {ledger.stats()}")
+    elapsed = time.perf_counter() - started
+    stats = ledger.stats()
+    assert stats["acked"] - before == events, stats
+    return events / elapsed, stats
+
+
+@contextmanager
+def broker_bootstrap(workdir: Path) -> Iterator[str]:
+    external = os.environ.get("AILEDGER_BENCH_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    broker = start_broker(workdir / "broker", free_port())
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20_000, help="calls per overhead run")
+    parser.add_argument("--rate", type=float, default=1_000.0, help="paced calls/s for the service-like run")
+    parser.add_argument("--events", type=int, default=200_000, help="events for the sustained run")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sdk.md")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, str, float, float, float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp, broker_bootstrap(Path(tmp)) as bootstrap:
+        settings = LedgerSettings(home=Path(tmp) / "sdk", kafka_bootstrap=bootstrap,
+                                  topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
+        create_topics(settings)
+        with Ledger(settings) as ledger:
+            ledger.track(account_id="warm", provider="openai", model="gpt-4o")
+            ledger.flush(30)
+            for label, rate in (("paced", args.rate), ("flat out", None)):
+                samples, achieved = measure(sdk_step(ledger), args.calls, rate)
+                rows.append(("SDK `call()` + `record()`", label, *percentiles(samples), achieved))
+                ledger.flush(120)
+            eps, stats = sustained_events(ledger, args.events)
+        sqlite = SqliteLedger(Path(tmp) / "usage.db")
+        for label, rate in (("paced", args.rate), ("flat out", None)):
+            samples, achieved = measure(sqlite.step, args.calls, rate)
+            rows.append(("SQLite WAL insert + upsert", label, *percentiles(samples), achieved))
+
+    report = render(rows, eps, stats, args)
+    print(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report)
+
+
+def render(rows, eps: float, stats: dict, args: argparse.Namespace) -> str:
+    lines = [
+        "# SDK benchmark",
+        "",
+        f"- Date: {date.today().isoformat()}",
+        f"- Machine: {machine()}",
+        "- Broker: noida-db on loopback, same machine (producer, broker and benchmark share the CPUs)",
+        f"- Command: `python benchmarks/bench_sdk.py --calls {args.calls} --rate {args.rate:g} --events {args.events}`",
+        "",
+        "## Caller-visible cost per tracked call",
+        "",
+        f"Time spent on the caller's thread per call, {args.calls} calls per run; 'paced' spaces calls at "
+        f"{args.rate:g}/s like a service, 'flat out' calls back to back (the background thread then competes "
+        "for the GIL). The model call itself is not included.",
+        "",
+        "| approach | run | p50 µs | p99 µs | mean µs | calls/s achieved |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {a} | {r} | {p50:.1f} | {p99:.1f} | {mean:.1f} | {cps:,.0f} |" for a, r, p50, p99, mean, cps in rows]
+    lines += [
+        "",
+        "## Sustained throughput to the broker",
+        "",
+        f"`track()` of {args.events:,} events flat out, then `flush()` until the broker acknowledged every one "
+        f"(acks=all): **{eps:,.0f} events/s** end to end "
+        f"(acked {stats['acked']:,}, spooled {stats['spooled']:,}, rejected {stats['rejected']:,}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
