@@ -53,3 +53,4 @@ app = create_app()
 
 # Agents register themselves on ``app`` when imported.
 from stream_processors import pricing_agent  # noqa: E402,F401
+import stream_processors.alerts.agent, stream_processors.stats.agent  # noqa: E401,E402,F401 - live stats and alerts

@@ -1,0 +1,72 @@
+"""Faust agent of the account stage: monthly spend per account and user, and budget alerts.
+
+The costed stage (``stream_processors.stats.agent``) sends each costed message's priced spend,
+summed per (account, user, month), to ``ai.spend.v1`` at the partition of the account
+(``spend.partition_for``), so the spend table's account and user keys each have one owner.
+This module also holds what both agents share: the alerts and spend topics, the worker views.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+
+from ailedger import topics
+from schemas.alerts import Alert
+from schemas.codec import dumps, loads
+from stream_processors.alerts.budgets import SpendState
+from stream_processors.alerts.spend import apply_message, keys_of
+from stream_processors.app import app, topic
+from stream_processors.dead_letters import DeadLetterSender
+from stream_processors.prompt_configs import WorkerViews
+from stream_processors.stats import tables
+
+log = logging.getLogger(__name__)
+
+settings = app.ailedger_settings
+views = WorkerViews(settings)
+alerts_topic = topic(app, topics.ALERTS)
+spend_topic = app.topic(settings.topic(topics.SPEND), key_type=bytes, value_type=bytes, partitions=settings.partitions)
+spend_table = app.Table(tables.SPEND, key_type=bytes, value_type=bytes, partitions=settings.partitions)
+dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="budget")
+
+#: How long an agent waits at start for the views (budgets, configs) to read their topics.
+VIEWS_READY_SECONDS = 15.0
+
+
+async def views_ready() -> None:
+    """Start the views (once) and wait until they have caught up, without blocking the loop."""
+    if not await asyncio.to_thread(views.wait_ready, VIEWS_READY_SECONDS):
+        log.warning("budget/config views not caught up after %.0f s; going on with what they have",
+                    VIEWS_READY_SECONDS)
+
+
+async def send_alerts(alerts: list[Alert]) -> None:
+    for alert in alerts:
+        await alerts_topic.send(key=alert.alert_id.encode(), value=dumps(alert))
+
+
+def _state(raw: bytes | None) -> SpendState | None:
+    return None if raw is None else SpendState.model_validate_json(raw)
+
+
+@app.agent(spend_topic)
+async def account_spend(stream):
+    """Add each spend message to its accounts' and users' monthly totals; fire budget alerts."""
+    await views_ready()
+    async for event in stream.events():
+        try:
+            message = loads(event.value)
+            keys = keys_of(message)
+            states = {key: _state(spend_table.get(key.encode())) for key in keys}
+            new, alerts = apply_message(states, message, views.budget)
+        except Exception as exc:  # noqa: BLE001 - Faust would ack and lose it: dead-letter it instead
+            log.exception("spend message failed")
+            await dead_letters.send(f"spend message failed: {type(exc).__name__}: {exc}", event.value or b"",
+                                    event.message)
+            continue
+        for key, state in new.items():
+            spend_table[key.encode()] = orjson.dumps(state.model_dump(mode="json"))
+        await send_alerts(alerts)
