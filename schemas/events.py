@@ -13,6 +13,7 @@ The SDK adapters map each provider's usage fields onto these buckets.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 from uuid import UUID
@@ -43,6 +44,17 @@ TOKEN_BUCKETS = (
     "output_tokens",
     "reasoning_tokens",
 )
+
+_clock = [float("-inf"), EARLIEST_EVENT_TIME]
+
+
+def _latest_acceptable() -> datetime:
+    """now + MAX_FUTURE_SKEW, refreshed at most once a second (validation runs per event)."""
+    now = time.monotonic()
+    if now - _clock[0] > 1.0:
+        _clock[0], _clock[1] = now, datetime.now(timezone.utc) + MAX_FUTURE_SKEW
+    return _clock[1]
+
 
 Identifier = Field(min_length=1, max_length=200)
 OptionalId = Field(default=None, max_length=200)
@@ -90,10 +102,11 @@ class AICallEvent(BaseModel):
     def _utc_and_plausible(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must carry a timezone (use UTC, e.g. 2026-01-31T12:00:00Z)")
-        value = value.astimezone(timezone.utc)
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
         if value < EARLIEST_EVENT_TIME:
             raise ValueError(f"occurred_at {value.isoformat()} is before {EARLIEST_EVENT_TIME.date()}")
-        if value > datetime.now(timezone.utc) + MAX_FUTURE_SKEW:
+        if value > _latest_acceptable():
             raise ValueError(f"occurred_at {value.isoformat()} is more than a day in the future")
         return value
 
@@ -108,6 +121,8 @@ class AICallEvent(BaseModel):
     @field_validator("metadata")
     @classmethod
     def _metadata_size(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            return value
         try:
             size = len(orjson.dumps(value, default=str))
         except TypeError as exc:  # pragma: no cover - default=str handles most values

@@ -40,7 +40,7 @@ def costed_call_dict(event: AICallEvent, cost: Any, version: int, priced_at: dat
     """The ``ai.call.costed.v1`` wire form, built without re-validating the event."""
     return {
         "type": COSTED_TYPE,
-        "event": {k: v for k, v in event.__dict__.items() if v is not None},
+        "event": event.__dict__,  # the validated fields as they are: orjson encodes them natively
         "cost": cost.__dict__,
         "version": version,
         "priced_at": priced_at,

@@ -31,26 +31,43 @@ async def follow_prices():
 
 @app.agent(topic(app, topics.RAW))
 async def price_calls(stream):
-    """Price each raw message's batch and emit one costed message per prompt type."""
+    """Price raw batches and emit costed batches keyed by prompt type.
+
+    Faust's cost is per message in and per message out, so up to ``settings.take_messages``
+    raw messages are priced together and their calls leave as one message per prompt type
+    (at most ``max_costed_batch`` calls each). The raw messages are acked after the sends.
+    """
     try:  # price nothing before the overrides on the pricing topic are in
         await asyncio.wait_for(prices_loaded.wait(), timeout=60)
     except asyncio.TimeoutError:
         log.warning("pricing topic not read within 60s; pricing with the catalog and file overrides only")
-    async for event in stream.events():
-        message = event.message
-        try:
-            items = unpack(event.value)
-        except DecodeError as exc:
-            await dead_letters.send(str(exc), event.value or b"", message, stage="decode")
-            continue
-        try:
-            batch = cost_batch(items, catalog, credit_rules)
-        except Exception as exc:  # noqa: BLE001 - a bug must not lose the message: dead-letter it whole
-            log.exception("pricing batch failed")
-            await dead_letters.send(f"{type(exc).__name__}: {exc}", event.value, message)
-            continue
-        for prompt_type, calls in batch.by_prompt_type.items():
-            await costed_topic.send(key=prompt_type.encode(), value=encode_batch(calls))
-        for failure in batch.failures:
-            await dead_letters.send(failure.reason, encode_failure_item(failure.item), message,
-                                    event_id=failure.event_id, stage=failure.stage)
+    async for events in stream.take_events(settings.take_messages, within=settings.take_seconds):
+        by_prompt_type: dict[str, list] = {}
+        for event in events:
+            for prompt_type, calls in (await _price_message(event)).items():
+                by_prompt_type.setdefault(prompt_type, []).extend(calls)
+        size = settings.max_costed_batch
+        for prompt_type, calls in by_prompt_type.items():
+            key = prompt_type.encode()
+            for start in range(0, len(calls), size):
+                await costed_topic.send(key=key, value=encode_batch(calls[start:start + size]))
+
+
+async def _price_message(event) -> dict[str, list]:
+    """The costed calls of one raw message by prompt type; its failures go to the DLQ."""
+    message = event.message
+    try:
+        items = unpack(event.value)
+    except DecodeError as exc:
+        await dead_letters.send(str(exc), event.value or b"", message, stage="decode")
+        return {}
+    try:
+        batch = cost_batch(items, catalog, credit_rules)
+    except Exception as exc:  # noqa: BLE001 - a bug must not lose the message: dead-letter it whole
+        log.exception("pricing batch failed")
+        await dead_letters.send(f"{type(exc).__name__}: {exc}", event.value, message)
+        return {}
+    for failure in batch.failures:
+        await dead_letters.send(failure.reason, encode_failure_item(failure.item), message,
+                                event_id=failure.event_id, stage=failure.stage)
+    return batch.by_prompt_type

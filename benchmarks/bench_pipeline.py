@@ -1,0 +1,162 @@
+"""End-to-end benchmark: SDK-format batches -> broker -> Faust worker -> sink -> ClickHouse
+(with every rollup), on this machine; and the design documents' baseline (a synchronous
+SQLite insert plus an aggregate upsert per call).
+
+    python benchmarks/bench_pipeline.py [--events 200000] [--rate 20000] [--seconds 30]
+
+Reports sustained events/s (flood: publish everything, time until all are queryable) and
+produce-to-queryable latency p50/p99 at a fixed offered rate (ingested_at - produced time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ailedger.broker import free_port, start_broker  # noqa: E402
+from ailedger.demo_traffic import generate  # noqa: E402
+from ailedger.processes import settings_env, spawn, stop, wait_for_log, worker_command  # noqa: E402
+from ailedger.publishing import BatchPublisher  # noqa: E402
+from ailedger.settings import ApiSettings  # noqa: E402
+from ailedger.topics import create_topics  # noqa: E402
+from consumers.serve import Services  # noqa: E402
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def stored(store) -> int:
+    return int(store.rows("SELECT count() FROM ai_calls")[1][0][0])
+
+
+def flood(settings, store, events) -> dict:
+    """Publish all events as fast as possible; time until all are queryable."""
+    base = stored(store)
+    started = time.perf_counter()
+    publisher = BatchPublisher(settings)
+    publisher.add_all(events)
+    publisher.flush()
+    published = time.perf_counter() - started
+    while stored(store) < base + len(events):
+        time.sleep(0.05)
+    total = time.perf_counter() - started
+    return {"events": len(events), "publish_s": round(published, 2), "queryable_s": round(total, 2),
+            "events_per_s": round(len(events) / total)}
+
+
+def paced(settings, store, rate: int, seconds: float) -> dict:
+    """Offer ``rate`` events/s for ``seconds``; latency = insert time - event time."""
+    marker = uuid.uuid4().hex[:8]
+    publisher = BatchPublisher(settings)
+    source = generate(int(rate * seconds) + 1, days=0, seed=11)
+    sent = 0
+    started = time.perf_counter()
+    tick = 0.05
+    while time.perf_counter() - started < seconds:
+        due = int((time.perf_counter() - started + tick) * rate)
+        now = datetime.now(timezone.utc)
+        while sent < due:
+            event = next(source).model_copy(update={"occurred_at": now, "source": f"bench-{marker}"})
+            publisher.add(event)
+            sent += 1
+        publisher.flush()
+        pause = started + (sent / rate) - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    publisher.close()
+    deadline = time.monotonic() + 120
+    query = "SELECT count() FROM ai_calls WHERE source = {s:String}"
+    while int(store.rows(query, {"s": f"bench-{marker}"})[1][0][0]) < sent and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _, rows = store.rows(
+        "SELECT count(), quantileExact(0.5)(d), quantileExact(0.99)(d), max(d) FROM "
+        "(SELECT dateDiff('millisecond', occurred_at, ingested_at) AS d FROM ai_calls WHERE source = {s:String})",
+        {"s": f"bench-{marker}"})
+    count, p50, p99, worst = rows[0]
+    return {"offered_rate": rate, "seconds": seconds, "sent": sent, "stored": count,
+            "latency_ms_p50": p50, "latency_ms_p99": p99, "latency_ms_max": worst}
+
+
+def sqlite_baseline(events) -> dict:
+    """The design documents' approach: per call, a synchronous insert plus an aggregate upsert."""
+    path = Path(tempfile.mkdtemp()) / "baseline.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE llm_metrics (id TEXT PRIMARY KEY, user_id TEXT, model TEXT, prompt_tokens INT, "
+               "response_tokens INT, duration_ms REAL, cost TEXT, created_at TEXT)")
+    db.execute("CREATE TABLE usage_daily (day TEXT, user_id TEXT, model TEXT, calls INT, tokens INT, "
+               "PRIMARY KEY (day, user_id, model))")
+    started = time.perf_counter()
+    samples = []
+    for e in events:
+        t0 = time.perf_counter()
+        db.execute("INSERT INTO llm_metrics VALUES (?,?,?,?,?,?,?,?)",
+                   (str(e.event_id), e.user_id, e.model, e.input_tokens, e.output_tokens, e.latency_ms, "0",
+                    e.occurred_at.isoformat()))
+        db.execute("INSERT INTO usage_daily VALUES (?,?,?,1,?) ON CONFLICT(day, user_id, model) DO UPDATE SET "
+                   "calls = calls + 1, tokens = tokens + excluded.tokens",
+                   (e.occurred_at.date().isoformat(), e.user_id, e.model, e.total_tokens))
+        samples.append(time.perf_counter() - t0)
+    total = time.perf_counter() - started
+    samples.sort()
+    return {"events": len(events), "events_per_s": round(len(events) / total),
+            "added_us_p50": round(samples[len(samples) // 2] * 1e6), "added_us_p99": round(samples[int(len(samples) * 0.99)] * 1e6)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--rate", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--partitions", type=int, default=4)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="ailedger-bench-"))
+    broker = start_broker(home / "broker", free_port())
+    settings = ApiSettings(home=home, kafka_bootstrap=broker.bootstrap, partitions=args.partitions,
+                           clickhouse_dsn=f"chdb://{home / 'clickhouse'}", clickhouse_database="bench")
+    create_topics(settings)
+    worker_log = home / "worker.log"
+    worker = spawn(worker_command("warn"), settings_env(settings), worker_log)
+    services = None
+    try:
+        wait_for_log(worker, worker_log, "", timeout=5)
+        services = Services(settings).start()
+        warm = list(generate(2000, seed=1))
+        flood(settings, services.store, warm)  # warm-up: worker joined, caches filled
+        events = list(generate(args.events, seed=2))
+        results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
+                   "partitions": args.partitions,
+                   "flood": flood(settings, services.store, events),
+                   "paced": paced(settings, services.store, args.rate, args.seconds),
+                   "baseline_sqlite": sqlite_baseline(events[:50_000])}
+        print(json.dumps(results, indent=2, default=str))
+    finally:
+        if services is not None:
+            services.stop()
+        stop(worker)
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
