@@ -21,6 +21,7 @@ from consumers.reports import (  # noqa: E402,F401 - each module registers its r
     cost_analysis,
     metrics,
     projection,
+    prompt_types,
     tasks,
     token_usage,
     users,
