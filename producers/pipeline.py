@@ -1,11 +1,13 @@
 """The background publisher: a bounded in-memory queue drained by one thread.
 
 Callers only append to a deque (:meth:`Pipeline.submit`), so publishing never blocks them. The
-thread validates, groups per account, packs batches and sends them; it routes to the durable
-:class:`~producers.spool.Spool` instead whenever the broker is unreachable or slow, too many
-events are unacknowledged, or the spool still holds older events (so order is kept), and
-re-sends the spool in order once the broker answers again. Every event is, at any moment, in
-exactly one place: the queue, an account buffer, the producer, or the spool.
+thread validates, groups per account, packs batches and sends them, holding back (in memory)
+while ``max_in_flight_events`` are unacknowledged. It routes to the durable
+:class:`~producers.spool.Spool` instead whenever the broker is unreachable or slow to
+acknowledge, or the spool still holds older events (so order is kept); callers spool directly
+when the in-memory bound ``buffer_events`` is reached. The spool is re-sent in order once the
+broker answers again. Every event is, at any moment, in exactly one place: the queue, an
+account buffer, the producer, or the spool.
 """
 
 from __future__ import annotations
@@ -16,15 +18,14 @@ import time
 from collections import deque
 from typing import Any
 
-from pydantic import ValidationError
-
 from producers.config import LedgerSettings
 from producers.flights import Flight, SpoolFlight
+from producers.gate import Gate
+from producers.health import BrokerHealth
 from producers.sender import KafkaSender, PublishError, is_permanent
 from producers.spool import Spool
 from producers.stats import Stats
 from producers.wire import pack, pack_account
-from schemas.codec import describe_validation_error, dumps, event_to_dict
 from schemas.events import AICallEvent
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,17 @@ class Pipeline:
         self._flights: list[Flight] = []
         self._in_flight_events = 0
         self._spool_flight: SpoolFlight | None = None
-        self._down_until = 0.0  # broker considered unreachable until then (monotonic)
-        self._backoff = settings.retry_interval_s
+        self._gate = Gate(spool, self.stats)
+        self._health = BrokerHealth(settings.retry_interval_s, max(settings.retry_interval_s, 10.0),
+                                    str(spool.directory))
         self._linger = settings.linger_ms / 1000
         self._flush_now = False
         self._stop = threading.Event()
         self._deadline = float("inf")
         self._wake = threading.Event()
+        # Held by the worker while it moves events between stages, so that `idle` never sees an
+        # event in none of them.
+        self._state = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="ailedger-publisher", daemon=True)
         self._thread.start()
 
@@ -65,14 +70,20 @@ class Pipeline:
         self._queue.append(item)
 
     def _overflow(self, item: dict[str, Any] | AICallEvent) -> None:
-        event = self._validate(item)
+        event = self._gate.validate(item)
         if event is not None:
             self._to_spool([event])
 
     @property
     def idle(self) -> bool:
         """Nothing queued, buffered, in flight or spooled."""
-        return not (self._queue or self._buffers or self._flights or self._spool_flight or self.spool.pending)
+        if not self._state.acquire(timeout=0.5):
+            return False
+        try:
+            return not (self._queue or self._buffers or self._flights or self._spool_flight
+                        or self.spool.pending)
+        finally:
+            self._state.release()
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far is acknowledged by the broker."""
@@ -114,12 +125,13 @@ class Pipeline:
         while True:
             try:
                 stopping = self._stop.is_set()
-                self._drain_queue()
-                self._collect_flights()
-                self._flush_buffers(force=stopping or self._flush_now)
-                self._pump_spool()
-                if stopping and self._finished():
-                    return
+                with self._state:
+                    self._drain_queue()
+                    self._collect_flights()
+                    self._flush_buffers(force=stopping or self._flush_now)
+                    self._pump_spool()
+                    if stopping and self._finished():
+                        return
                 if not self._queue:
                     self._wake.wait(0.002 if (self._flights or self._spool_flight) else 0.01)
                     self._wake.clear()
@@ -133,35 +145,14 @@ class Pipeline:
             return False
         if time.monotonic() >= self._deadline:
             return True
-        busy = self._flights or self._spool_flight or (self.spool.pending and not self._broker_down())
+        busy = self._flights or self._spool_flight or (self.spool.pending and not self._health.down)
         return not busy
-
-    def _validate(self, item: dict[str, Any] | AICallEvent) -> dict[str, Any] | None:
-        try:
-            event = item if isinstance(item, AICallEvent) else AICallEvent.model_validate(item)
-            return event_to_dict(event)
-        except ValidationError as exc:
-            self._reject(item, describe_validation_error(exc))
-        except Exception as exc:  # noqa: BLE001 - a bad field must never reach the caller
-            self._reject(item, f"{type(exc).__name__}: {exc}")
-        return None
-
-    def _reject(self, item: Any, reason: str) -> None:
-        self.stats.rejected += 1
-        if self.stats.rejected <= 10 or self.stats.rejected % 1000 == 0:
-            log.warning("ailedger dropped an invalid event (%d so far): %s", self.stats.rejected, reason)
-        event_id = item.get("event_id") if isinstance(item, dict) else None
-        try:
-            self.spool.reject("track", reason, dumps(item if isinstance(item, dict) else {"value": repr(item)}),
-                              event_id=None if event_id is None else str(event_id))
-        except Exception:  # noqa: BLE001
-            log.exception("could not write the reject file")
 
     def _drain_queue(self) -> None:
         events = []
         queue = self._queue
         while queue:
-            event = self._validate(queue.popleft())
+            event = self._gate.validate(queue.popleft())
             if event is not None:
                 events.append(event)
         if not events:
@@ -186,23 +177,8 @@ class Pipeline:
         self._buffered = 0
         return events
 
-    def _broker_down(self) -> bool:
-        return time.monotonic() < self._down_until
-
     def _must_spool(self) -> bool:
-        return self._broker_down() or self.spool.pending > 0
-
-    def _mark_down(self, reason: str) -> None:
-        """Route new events to the spool for a while (doubling each time the broker stays away)."""
-        if self._broker_down():
-            return
-        log.warning("ailedger: broker unavailable (%s); spooling to %s", reason, self.spool.directory)
-        self._down_until = time.monotonic() + self._backoff
-        self._backoff = min(self._backoff * 2, max(self.settings.retry_interval_s, 10.0))
-
-    def _mark_up(self) -> None:
-        self._down_until = 0.0
-        self._backoff = self.settings.retry_interval_s
+        return self._health.down or self.spool.pending > 0
 
     def _to_spool(self, events: list[dict[str, Any]]) -> None:
         if not events:
@@ -242,13 +218,13 @@ class Pipeline:
     def _send_direct(self, account: str, events: list[dict[str, Any]]) -> None:
         messages = pack_account(account, events, self.settings.batch_events, self.settings.max_message_bytes)
         for index, message in enumerate(messages):
-            if self._broker_down():
+            if self._health.down:
                 self._to_spool([e for m in messages[index:] for e in m.events])
                 return
             try:
                 future = self.sender.send(message)
             except PublishError as exc:
-                self._mark_down(str(exc))
+                self._health.failed(str(exc))
                 self._to_spool([e for m in messages[index:] for e in m.events])
                 return
             self._flights.append(Flight(message, future, time.monotonic()))
@@ -263,12 +239,12 @@ class Pipeline:
             if not flight.future.is_done:
                 pending.append(flight)
                 if now - flight.sent_at > self.settings.ack_timeout_s and not final:
-                    self._mark_down(f"no acknowledgement within {self.settings.ack_timeout_s}s")
+                    self._health.failed(f"no acknowledgement within {self.settings.ack_timeout_s}s")
                 continue
             self._in_flight_events -= flight.message.count
             if flight.future.succeeded():
                 self.stats.acked += flight.message.count
-                self._mark_up()
+                self._health.ok()
             else:
                 self._failed(flight.message.events, flight.future.exception)
         if final:
@@ -281,42 +257,42 @@ class Pipeline:
     def _failed(self, events: list[dict[str, Any]], error: BaseException | None) -> None:
         if is_permanent(error):
             for event in events:
-                self._reject(event, f"broker refused the message: {error!r}")
+                self._gate.reject(event, f"broker refused the message: {error!r}")
             return
         self.stats.send_failures += 1
-        self._mark_down(repr(error))
+        self._health.failed(repr(error))
         self._to_spool(events)
 
     def _pump_spool(self) -> None:
         """Re-send the spool, one chunk at a time, acknowledging it only when all of it is in."""
         flight = self._spool_flight
         if flight is None:
-            if not self.spool.pending or self._broker_down() or self._flights:
+            if not self.spool.pending or self._health.down or self._flights:
                 return
             chunk = self.spool.read(self.settings.max_in_flight_events)
             if chunk is None:
                 return
             messages = pack(chunk.events, self.settings.batch_events, self.settings.max_message_bytes)
             flight = self._spool_flight = SpoolFlight(chunk, messages)
-        if flight.unsent and not self._broker_down():
+        if flight.unsent and not self._health.down:
             try:
                 flight.send_unsent(self.sender.send, time.monotonic())
             except PublishError as exc:
-                self._mark_down(str(exc))
+                self._health.failed(str(exc))
         outcome = flight.settle(time.monotonic(), self.settings.ack_timeout_s)
         if outcome.stalled:
-            self._mark_down(f"spool re-send not acknowledged within {self.settings.ack_timeout_s}s")
+            self._health.failed(f"spool re-send not acknowledged within {self.settings.ack_timeout_s}s")
         if outcome.acked:
             self.stats.acked += outcome.acked
-            self._mark_up()
+            self._health.ok()
         for index, error in outcome.failed:
             if is_permanent(error):
                 flight.give_up(index)
                 for event in flight.messages[index].events:
-                    self._reject(event, f"broker refused the message: {error!r}")
+                    self._gate.reject(event, f"broker refused the message: {error!r}")
             else:
                 self.stats.send_failures += 1
-                self._mark_down(repr(error))
+                self._health.failed(repr(error))
         if flight.complete:
             self.spool.ack(flight.chunk)
             self._spool_flight = None
