@@ -32,7 +32,7 @@ from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.stats import daily, tables
 from stream_processors.stats.calls import Call, parse_costed
 from stream_processors.stats.guard import Position, parse_source_header
-from stream_processors.stats.step import PromptTypeState, plan
+from stream_processors.stats.step import PromptTypeState, plan, stats_message
 
 log = logging.getLogger(__name__)
 
@@ -137,16 +137,14 @@ async def live_stats(stream):
 @app.timer(interval=PUBLISH_SECONDS)
 async def publish_live_views() -> None:
     """Send every value changed since the last round to the API's compacted topics."""
-    published_at = orjson.dumps(datetime.now(timezone.utc).isoformat())
+    published_at = datetime.now(timezone.utc)
     keys = list(_dirty_prompt_types)
     _dirty_prompt_types.clear()
     for key in keys:
         raw = prompt_types.get(key)
         if raw is None:
             continue
-        snapshot = snapshots.get(key) or b"null"
-        value = b'{"state":' + raw + b',"snapshot":' + snapshot + b',"published_at":' + published_at + b"}"
-        await stats_topic.send(key=key, value=value)
+        await stats_topic.send(key=key, value=stats_message(raw, snapshots.get(key), published_at))
     day_keys = list(_dirty_daily)
     _dirty_daily.clear()
     for key in day_keys:

@@ -15,6 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Sequence
 
+import orjson
+
 from schemas.alerts import Alert
 from schemas.prompt_config import Budget, budget_key
 from schemas.stats import DailyUsage, LatestCall
@@ -124,6 +126,12 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
     latest_ts = max(c.ts for c in calls)  # event time, like the cool-downs
     out.state = PromptTypeState(stats, anomaly.prune(found, latest_ts, rules), spend, guard.mark(state.applied, pos))
     return out
+
+
+def stats_message(state: bytes, snapshot: bytes | None, published_at: datetime) -> bytes:
+    """The ``ai.prompt-stats.v1`` value: the prompt type's stored value (as stored) and latest call."""
+    return (b'{"state":' + state + b',"snapshot":' + (snapshot or b"null") + b',"published_at":'
+            + orjson.dumps(published_at.isoformat()) + b"}")
 
 
 def prompt_type_stats_empty(prompt_type: str) -> prompt_stats.PromptTypeStats:
