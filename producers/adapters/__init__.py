@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from producers.adapters import anthropic, gemini, ollama, openai
-from producers.adapters._fields import has, pick
+from producers.adapters._fields import has, pick, text
 from producers.adapters.streaming import StreamUsage
 from producers.adapters.usage import Usage
 
@@ -25,25 +25,32 @@ def extract_usage(response: Any, provider: str | None = None) -> Usage | None:
     """
     if response is None or isinstance(response, (str, bytes, int, float, bool, list)):
         return None
+    usage = pick(response, "usage")
+    if usage is not None:  # OpenAI, Anthropic: the common case first
+        if pick(usage, "prompt_tokens", "completion_tokens") is not None:
+            return openai.chat_usage(usage, text(response, "model"))
+        kind = pick(response, "type")
+        if kind == "message_delta":
+            return _anthropic_event(response)
+        if kind == "message" or _looks_anthropic(usage, provider):
+            return anthropic.from_response(response)
+        return openai.responses_usage(usage, text(response, "model"))
     if gemini.metadata_of(response) is not None:
         return gemini.from_response(response)
     if ollama.is_ollama(response):
         return ollama.from_response(response)
     kind = pick(response, "type")
-    if kind in ("message_start", "message_delta"):
-        state = anthropic.StreamState()
-        state.observe(response)
-        return state.usage()
+    if kind == "message_start":
+        return _anthropic_event(response)
     if isinstance(kind, str) and kind.startswith("response.") and pick(response, "response") is not None:
         return openai.from_stream_event(response)[1]
-    usage = pick(response, "usage")
-    if usage is None:
-        return None
-    if pick(usage, "prompt_tokens", "completion_tokens") is not None:
-        return openai.from_response(response)
-    if kind == "message" or _looks_anthropic(usage, provider):
-        return anthropic.from_response(response)
-    return openai.from_response(response)
+    return None
+
+
+def _anthropic_event(event: Any) -> Usage | None:
+    state = anthropic.StreamState()
+    state.observe(event)
+    return state.usage()
 
 
 def _looks_anthropic(usage: Any, provider: str | None) -> bool:
