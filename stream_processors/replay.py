@@ -8,11 +8,13 @@ double-counts.
 
 Event time is in the payload and the broker stamps its own append time, so the scan starts at
 the first message appended at or after ``start - MAX_FUTURE_SKEW`` (no event can be appended
-before it happened, beyond the accepted clock skew) and reads to the end offsets taken at start.
+before it happened, beyond the accepted clock skew) and reads every message appended before the
+replay started.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -69,29 +71,41 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
             raise RuntimeError(f"raw topic {raw_topic} does not exist")
         consumer.assign(tps)
         scan_from = int((start - MAX_FUTURE_SKEW).timestamp() * 1000)
+        cutoff = int(time.time() * 1000)  # messages appended after the replay started are live traffic
         starts = consumer.offsets_for_times({tp: scan_from for tp in tps})
         ends = consumer.end_offsets(tps)
-        todo = {}
+        active = set()
         for tp in tps:
             found = starts.get(tp)
-            if found is not None and found.offset < ends[tp]:
+            if found is not None:
                 consumer.seek(tp, found.offset)
-                todo[tp] = ends[tp]
-        total = sum(ends[tp] - consumer.position(tp) for tp in todo)
-        done = 0
-        while todo:
-            for tp, records in consumer.poll(timeout_ms=500, max_records=2000).items():
+                active.add(tp)
+            else:
+                consumer.pause(tp)
+        total = sum(max(ends[tp] - consumer.position(tp), 0) for tp in active)
+        done, idle = 0, 0
+        while active:
+            batch = consumer.poll(timeout_ms=300, max_records=2000)
+            if not batch:
+                # A partition is finished at its end offset. Some brokers under-report end offsets
+                # (Tansu), so "finished" is also an empty poll after reaching it.
+                idle += 1
+                finished = set(active) if idle >= 10 else {tp for tp in active if consumer.position(tp) >= ends[tp]}
+                active -= finished
+                consumer.pause(*finished)
+                continue
+            idle = 0
+            for tp, records in batch.items():
                 for record in records:
-                    if record.offset >= todo.get(tp, -1):
-                        continue
+                    if record.timestamp > cutoff:
+                        active.discard(tp)
+                        consumer.pause(tp)
+                        break
                     done += 1
                     _replay_message(record.value, start, end, mode, catalog, credit_rules, producer,
                                     costed_topic, result)
-                if tp in todo and consumer.position(tp) >= todo[tp]:
-                    del todo[tp]
-                    consumer.pause(tp)
             if progress:
-                progress(done, total)
+                progress(done, max(total, done))
         producer.flush()
         return result
     finally:
