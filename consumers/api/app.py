@@ -89,6 +89,10 @@ def api_router() -> APIRouter:
         request.app.state.store.rows("SELECT 1")
         return {"status": "ok", "version": __version__}
 
+    @router.get("/v1/whoami", tags=["meta"], summary="The caller's key, account and role")
+    def whoami(principal: Principal = Depends(authenticate)) -> dict:
+        return {"key_id": principal.key_id, "account_id": principal.account_id, "is_admin": principal.is_admin}
+
     @router.get("/v1/reports", tags=["reports"], summary="The named reports")
     def list_reports(principal: Principal = Depends(authenticate)) -> list[dict]:
         return [{"name": s.name, "title": s.title, "description": s.description, "admin_only": s.admin_only}

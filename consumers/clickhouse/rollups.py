@@ -117,12 +117,17 @@ ORDER BY (account_id, {bucket_col}, {', '.join(d for d in dims if d != 'account_
     return (create, view) + backfill_statements(table)
 
 
+def final_select(table: str) -> str:
+    """The rows of one rollup computed from the latest version of every call (no deltas)."""
+    bucket, dims = (_HOUR, _HOURLY_DIMS) if table == HOURLY else (_DAY, _DAILY_DIMS)
+    return _select(bucket, dims, False, True)
+
+
 def backfill_statements(table: str) -> tuple[str, ...]:
     """Rebuild one rollup from the latest version of every call (idempotent: truncate + insert).
 
     Run while nothing writes to ``ai_calls`` (at migration, before the sink starts)."""
-    bucket, dims = (_HOUR, _HOURLY_DIMS) if table == HOURLY else (_DAY, _DAILY_DIMS)
-    return (f"TRUNCATE TABLE {table}", f"INSERT INTO {table}\n{_select(bucket, dims, False, True)}")
+    return (f"TRUNCATE TABLE {table}", f"INSERT INTO {table}\n{final_select(table)}")
 
 
 def rebuild_rollups(store: Store) -> None:

@@ -20,21 +20,21 @@ from consumers.reports.query import (
 )
 
 TOTALS = f"""
-    sum(calls) AS calls,
-    sum(errors) AS errors,
-    sum(input_tokens) AS input_tokens,
-    sum(cache_read_tokens) + sum(cache_write_tokens) AS cache_tokens,
-    sum(output_tokens) AS output_tokens,
-    sum(reasoning_tokens) AS reasoning_tokens,
-    sum(total_tokens) AS total_tokens,
+    sum(r.calls) AS calls,
+    sum(r.errors) AS errors,
+    sum(r.input_tokens) AS input_tokens,
+    sum(r.cache_read_tokens) + sum(r.cache_write_tokens) AS cache_tokens,
+    sum(r.output_tokens) AS output_tokens,
+    sum(r.reasoning_tokens) AS reasoning_tokens,
+    sum(r.total_tokens) AS total_tokens,
     {ROLLUP_COST} AS cost_usd,
     {ROLLUP_CREDITS} AS credits,
     {ROLLUP_UNPRICED} AS unpriced_calls,
     {ROLLUP_PER_1K} AS cost_per_1k_tokens"""
 
 GROUP = f"""
-    sum(calls) AS calls,
-    sum(total_tokens) AS total_tokens,
+    sum(r.calls) AS calls,
+    sum(r.total_tokens) AS total_tokens,
     {ROLLUP_COST} AS cost_usd,
     {ROLLUP_UNPRICED} AS unpriced_calls,
     {ROLLUP_PER_1K} AS cost_per_1k_tokens"""
@@ -44,7 +44,7 @@ GROUP = f"""
 def cost_report(store: Store, params: ReportParams) -> ReportResult:
     rollup = pick_rollup(params)
     where = rollup_where(params, rollup)
-    source = f"FROM {rollup.table} {where.sql}"
+    source = f"FROM {rollup.table} AS r {where.sql}"
     totals = section(store, "totals", "Totals", f"SELECT {TOTALS} {source}", where.params)
     limit = {"limit": params.limit}
     by_model = section(

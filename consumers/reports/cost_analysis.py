@@ -37,22 +37,22 @@ ANOMALY_FACTOR = 3
 ANOMALY_DAYS = 30
 
 GROUP = f"""
-    sum(calls) AS calls,
-    sum(total_tokens) AS total_tokens,
+    sum(r.calls) AS calls,
+    sum(r.total_tokens) AS total_tokens,
     {ROLLUP_COST} AS cost_usd,
     {ROLLUP_PER_1K} AS cost_per_1k_tokens,
-    if(sum(priced_calls) > 0, sum(cost_usd) / sum(priced_calls), NULL) AS avg_cost_per_call,
+    if(sum(r.priced_calls) > 0, sum(r.cost_usd) / sum(r.priced_calls), NULL) AS avg_cost_per_call,
     {ROLLUP_UNPRICED} AS unpriced_calls"""
 
 MATRIX = f"""
-    sum(calls) AS calls,
-    if(sum(calls) > 0, 1 - sum(errors) / sum(calls), NULL) AS success_rate,
-    if(sum(calls) > 0, sum(latency_ms_sum) / sum(calls), NULL) AS avg_latency_ms,
-    if(sum(calls) > 0, sum(total_tokens) / sum(calls), NULL) AS avg_tokens_per_call,
-    if(sum(latency_ms_sum) > 0, (sum(output_tokens) + sum(reasoning_tokens)) * 1000 / sum(latency_ms_sum), NULL)
+    sum(r.calls) AS calls,
+    if(sum(r.calls) > 0, 1 - sum(r.errors) / sum(r.calls), NULL) AS success_rate,
+    if(sum(r.calls) > 0, sum(r.latency_ms_sum) / sum(r.calls), NULL) AS avg_latency_ms,
+    if(sum(r.calls) > 0, sum(r.total_tokens) / sum(r.calls), NULL) AS avg_tokens_per_call,
+    if(sum(r.latency_ms_sum) > 0, (sum(r.output_tokens) + sum(r.reasoning_tokens)) * 1000 / sum(r.latency_ms_sum), NULL)
         AS output_tokens_per_second,
     {ROLLUP_COST} AS cost_usd,
-    if(sum(priced_calls) > 0, sum(cost_usd) / sum(priced_calls), NULL) AS avg_cost_per_call,
+    if(sum(r.priced_calls) > 0, sum(r.cost_usd) / sum(r.priced_calls), NULL) AS avg_cost_per_call,
     {ROLLUP_PER_1K} AS cost_per_1k_tokens,
     {ROLLUP_UNPRICED} AS unpriced_calls"""
 
@@ -90,8 +90,8 @@ def anomalies(store: Store, params: ReportParams) -> Section:
                toFloat64(c.cost_total_usd / a.avg_cost) AS times_average
         FROM (SELECT event_id, occurred_at, account_id, prompt_type, model, total_tokens, cost_total_usd
               FROM ai_calls FINAL {where.sql}) AS c
-        INNER JOIN (SELECT prompt_type, model, sum(cost_usd) / sum(priced_calls) AS avg_cost
-                    FROM {HOURLY_ROLLUP.table} {rollup_where_.sql} GROUP BY prompt_type, model HAVING sum(priced_calls) > 1) AS a
+        INNER JOIN (SELECT prompt_type, model, sum(r.cost_usd) / sum(r.priced_calls) AS avg_cost
+                    FROM {HOURLY_ROLLUP.table} AS r {rollup_where_.sql} GROUP BY prompt_type, model HAVING sum(r.priced_calls) > 1) AS a
             ON c.prompt_type = a.prompt_type AND c.model = a.model
         WHERE a.avg_cost > 0 AND c.cost_total_usd > {{factor:UInt8}} * a.avg_cost
         ORDER BY times_average DESC, occurred_at DESC
@@ -106,7 +106,7 @@ def anomalies(store: Store, params: ReportParams) -> Section:
 def cost_analysis(store: Store, params: ReportParams) -> ReportResult:
     rollup = pick_rollup(params)
     where = rollup_where(params, rollup)
-    source = f"FROM {rollup.table} {where.sql}"
+    source = f"FROM {rollup.table} AS r {where.sql}"
     totals = section(store, "totals", "Totals", f"SELECT {GROUP} {source}", where.params)
 
     def by(name: str, title: str, dims: str, limit: int) -> Section:
@@ -114,7 +114,7 @@ def cost_analysis(store: Store, params: ReportParams) -> ReportResult:
                        f"ORDER BY cost_usd DESC NULLS LAST, calls DESC LIMIT {int(limit)}", where.params)
 
     matrix, cheapest = model_matrix(store, source, where.params)
-    success = section(store, "s", "", f"SELECT if(sum(calls) > 0, 1 - sum(errors) / sum(calls), NULL) {source}",
+    success = section(store, "s", "", f"SELECT if(sum(r.calls) > 0, 1 - sum(r.errors) / sum(r.calls), NULL) {source}",
                       where.params).rows[0][0]
     i_per_1k = totals.columns.index("cost_per_1k_tokens")
     totals.columns.append("efficiency_score")
@@ -127,14 +127,14 @@ def cost_analysis(store: Store, params: ReportParams) -> ReportResult:
         by("by_account", "Top accounts by cost", "account_id", min(params.limit, 15)),
         by("by_operation", "Cost by operation", "operation", params.limit),
         section(store, "trend", f"Cost by {params.granularity}",
-                f"SELECT {bucket(params, rollup.time_col)} AS period, sum(calls) AS calls, {ROLLUP_COST} AS cost_usd, "
+                f"SELECT {bucket(params, rollup.time_col)} AS period, sum(r.calls) AS calls, {ROLLUP_COST} AS cost_usd, "
                 f"{ROLLUP_UNPRICED} AS unpriced_calls {source} GROUP BY period ORDER BY period", where.params),
         summary,
         anomalies(store, params),
         matrix,
         section(store, "hourly_cost", "Cost by hour of day (UTC)",
-                f"SELECT toHour(hour) AS hour_of_day, sum(calls) AS calls, {ROLLUP_COST} AS cost_usd "
-                f"FROM {hourly.table} {hw.sql} GROUP BY hour_of_day ORDER BY hour_of_day", hw.params),
+                f"SELECT toHour(hour) AS hour_of_day, sum(r.calls) AS calls, {ROLLUP_COST} AS cost_usd "
+                f"FROM {hourly.table} AS r {hw.sql} GROUP BY hour_of_day ORDER BY hour_of_day", hw.params),
     ]
     return result_from("cost_analysis", totals, sections, source=rollup.table,
                        anomaly_rule=f"cost > {ANOMALY_FACTOR} x average of the same prompt type and model",

@@ -14,15 +14,15 @@ from consumers.reports.base import ReportParams, ReportResult, Section, report
 from consumers.reports.query import bucket, pick_rollup, raw_where, result_from, rollup_where, section
 
 CALLS = """
-    sum(calls) AS requests,
-    sum(errors) AS errors,
-    if(sum(calls) > 0, sum(errors) / sum(calls), NULL) AS error_rate,
-    if(sum(calls) > 0, sum(latency_ms_sum) / sum(calls), NULL) AS avg_duration_ms,
-    if(sum(latency_ms_sum) > 0, (sum(output_tokens) + sum(reasoning_tokens)) * 1000 / sum(latency_ms_sum), NULL)
+    sum(r.calls) AS requests,
+    sum(r.errors) AS errors,
+    if(sum(r.calls) > 0, sum(r.errors) / sum(r.calls), NULL) AS error_rate,
+    if(sum(r.calls) > 0, sum(r.latency_ms_sum) / sum(r.calls), NULL) AS avg_duration_ms,
+    if(sum(r.latency_ms_sum) > 0, (sum(r.output_tokens) + sum(r.reasoning_tokens)) * 1000 / sum(r.latency_ms_sum), NULL)
         AS tokens_per_second,
-    sum(cached_calls) AS cache_hits,
-    if(sum(calls) > 0, sum(cached_calls) / sum(calls), NULL) AS cache_hit_rate,
-    sum(total_tokens) AS total_tokens"""
+    sum(r.cached_calls) AS cache_hits,
+    if(sum(r.calls) > 0, sum(r.cached_calls) / sum(r.calls), NULL) AS cache_hit_rate,
+    sum(r.total_tokens) AS total_tokens"""
 
 RATING_COLUMNS = ["positive", "negative", "neutral", "rated", "satisfaction_rate"]
 
@@ -53,7 +53,7 @@ def ratings(store: Store, params: ReportParams, by_model: bool) -> dict:
 def metrics(store: Store, params: ReportParams) -> ReportResult:
     rollup = pick_rollup(params)
     where = rollup_where(params, rollup)
-    source = f"FROM {rollup.table} {where.sql}"
+    source = f"FROM {rollup.table} AS r {where.sql}"
     totals = section(store, "totals", "Totals", f"SELECT {CALLS} {source}", where.params)
     overall = ratings(store, params, by_model=False).get(None, [0, 0, 0, 0, None])
     totals.columns += RATING_COLUMNS

@@ -35,9 +35,9 @@ def project(store: Store, params: ReportParams) -> tuple[Section, Section]:
     """(summary row, per-model rows) of the projection."""
     recent = window(params)
     where = rollup_where(recent, HOURLY_ROLLUP)
-    source = f"FROM {HOURLY_ROLLUP.table} {where.sql}"
+    source = f"FROM {HOURLY_ROLLUP.table} AS r {where.sql}"
     base = section(store, "projection", "Projected cost (from the last 7 days)",
-                   f"SELECT sum(calls) AS calls, {ROLLUP_COST} AS cost_usd, {ROLLUP_UNPRICED} AS unpriced_calls "
+                   f"SELECT sum(r.calls) AS calls, {ROLLUP_COST} AS cost_usd, {ROLLUP_UNPRICED} AS unpriced_calls "
                    f"{source}", where.params)
     calls, cost, unpriced = base.rows[0]
     daily = per_day(cost)
@@ -48,7 +48,7 @@ def project(store: Store, params: ReportParams) -> tuple[Section, Section]:
     summary = Section("projection", base.title, columns, [row])
     by_model = section(
         store, "projection_by_model", "Projection by model",
-        f"SELECT * FROM (SELECT provider, model, sum(calls) AS calls, {ROLLUP_COST} AS cost_usd {source} "
+        f"SELECT * FROM (SELECT provider, model, sum(r.calls) AS calls, {ROLLUP_COST} AS cost_usd {source} "
         "GROUP BY provider, model) ORDER BY cost_usd DESC NULLS LAST", where.params)
     by_model.columns = ["provider", "model", "calls_last_7d", "daily_avg_cost_usd", "projected_month_usd"]
     by_model.rows = [[p, m, c, per_day(v), None if v is None else per_day(v) * 30] for p, m, c, v in by_model.rows]

@@ -25,11 +25,11 @@ def prompt_types(store: Store, params: ReportParams) -> ReportResult:
     rollup = pick_rollup(params)
     where = rollup_where(params, rollup)
     stats = section(store, "prompt_types", "Per prompt type",
-                    f"SELECT * FROM (SELECT prompt_type, sum(calls) AS calls, {ROLLUP_COST} AS cost_usd, "
-                    "if(sum(priced_calls) > 0, sum(cost_usd) / sum(priced_calls), NULL) AS avg_cost_per_call, "
-                    f"{ROLLUP_UNPRICED} AS unpriced_calls, sum(errors) AS errors, "
-                    "if(sum(calls) > 0, sum(latency_ms_sum) / sum(calls), NULL) AS avg_latency_ms, "
-                    f"sum(total_tokens) AS total_tokens FROM {rollup.table} {where.sql} GROUP BY prompt_type) "
+                    f"SELECT * FROM (SELECT prompt_type, sum(r.calls) AS calls, {ROLLUP_COST} AS cost_usd, "
+                    "if(sum(r.priced_calls) > 0, sum(r.cost_usd) / sum(r.priced_calls), NULL) AS avg_cost_per_call, "
+                    f"{ROLLUP_UNPRICED} AS unpriced_calls, sum(r.errors) AS errors, "
+                    "if(sum(r.calls) > 0, sum(r.latency_ms_sum) / sum(r.calls), NULL) AS avg_latency_ms, "
+                    f"sum(r.total_tokens) AS total_tokens FROM {rollup.table} AS r {where.sql} GROUP BY prompt_type) "
                     "ORDER BY calls DESC LIMIT {limit:UInt32}", where.params | {"limit": params.limit})
     raw = raw_where(params)
     latest = section(store, "latest_calls", "Latest call per prompt type",

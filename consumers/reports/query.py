@@ -18,10 +18,10 @@ from consumers.reports.base import BUCKETS, ReportParams, ReportResult, Section
 T64 = "DateTime64(3, 'UTC')"
 
 #: Cost of a group over a rollup: NULL when it has calls but none is priced (never $0).
-ROLLUP_COST = "if(sum(priced_calls) > 0 OR sum(calls) = 0, sum(cost_usd), NULL)"
-ROLLUP_CREDITS = "if(sum(priced_calls) > 0 OR sum(calls) = 0, sum(credits), NULL)"
-ROLLUP_UNPRICED = "toInt64(sum(calls)) - sum(priced_calls)"
-ROLLUP_PER_1K = "if(sum(priced_tokens) > 0, sum(cost_usd) * 1000 / sum(priced_tokens), NULL)"
+ROLLUP_COST = "if(sum(r.priced_calls) > 0 OR sum(r.calls) = 0, sum(r.cost_usd), NULL)"
+ROLLUP_CREDITS = "if(sum(r.priced_calls) > 0 OR sum(r.calls) = 0, sum(r.credits), NULL)"
+ROLLUP_UNPRICED = "toInt64(sum(r.calls)) - sum(r.priced_calls)"
+ROLLUP_PER_1K = "if(sum(r.priced_tokens) > 0, sum(r.cost_usd) * 1000 / sum(r.priced_tokens), NULL)"
 
 #: The same over raw rows of ``ai_calls FINAL``.
 RAW_COST = "if(countIf(priced) > 0 OR count() = 0, sumIf(ifNull(cost_total_usd, 0), priced), NULL)"
@@ -121,15 +121,14 @@ def bucket(params: ReportParams, col: str) -> str:
     return BUCKETS[params.granularity].format(col=col)
 
 
-#: Every report query: an alias never shadows a column inside aggregates (``sum(calls) AS calls``).
-#: So ORDER BY on an output column that shares a source column's name needs an outer SELECT.
-REPORT_SETTINGS = {"prefer_column_name_to_alias": 1}
+#: Report SQL reads rollup columns through the alias ``r`` (``sum(r.calls) AS calls``): an output
+#: alias never shadows the column it aggregates. ORDER BY an output column needs an outer SELECT.
 
 
 def section(store: Store, name: str, title: str, sql: str, params: dict[str, Any]) -> Section:
-    columns, rows = store.rows(sql, params, settings=REPORT_SETTINGS)
+    columns, rows = store.rows(sql, params)
     if not columns:  # the embedded engine returns no column names with zero rows
-        columns = [r[0] for r in store.rows(f"DESCRIBE ({sql})", params, settings=REPORT_SETTINGS)[1]]
+        columns = [r[0] for r in store.rows(f"DESCRIBE ({sql})", params)[1]]
     return Section(name, title, columns, [list(r) for r in rows])
 
 

@@ -22,8 +22,8 @@ TASK_DAYS = 30
 
 RAW_GROUP = f"""
     count() AS calls,
-    countIf(NOT success) AS errors,
-    sum(total_tokens) AS total_tokens,
+    countIf(NOT r.success) AS errors,
+    sum(r.total_tokens) AS total_tokens,
     {RAW_COST} AS cost_usd,
     {RAW_UNPRICED} AS unpriced_calls"""
 
@@ -40,21 +40,21 @@ def task_costs(store: Store, params: ReportParams) -> ReportResult:
     tasks = section(store, "tasks", "Per task run",
                     f"SELECT * FROM (SELECT task_id, min(occurred_at) AS started_at, max(occurred_at) AS ended_at, "
                     f"any(account_id) AS account_id, arrayStringConcat(arraySort(groupUniqArray(operation)), ', ') "
-                    f"AS operations, {RAW_GROUP} FROM ai_calls FINAL {where.sql} GROUP BY task_id) "
+                    f"AS operations, {RAW_GROUP} FROM ai_calls AS r FINAL {where.sql} GROUP BY task_id) "
                     "ORDER BY ended_at DESC LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
                     where.params | {"limit": params.limit, "offset": params.offset})
     if params.task_id:
         operations = section(store, "by_operation", "Per operation of the task",
-                             f"SELECT * FROM (SELECT operation, {RAW_GROUP} FROM ai_calls FINAL {where.sql} "
+                             f"SELECT * FROM (SELECT operation, {RAW_GROUP} FROM ai_calls AS r FINAL {where.sql} "
                              "GROUP BY operation) ORDER BY cost_usd DESC NULLS LAST, calls DESC", where.params)
     else:
         rollup = pick_rollup(params)
         rw = rollup_where(params, rollup)
         operations = section(store, "by_operation", "Per operation",
-                             f"SELECT * FROM (SELECT operation, sum(calls) AS calls, sum(errors) AS errors, "
-                             f"sum(total_tokens) AS total_tokens, {ROLLUP_COST} AS cost_usd, "
+                             f"SELECT * FROM (SELECT operation, sum(r.calls) AS calls, sum(r.errors) AS errors, "
+                             f"sum(r.total_tokens) AS total_tokens, {ROLLUP_COST} AS cost_usd, "
                              f"{ROLLUP_UNPRICED} AS unpriced_calls, "
-                             f"if(sum(priced_calls) > 0, sum(cost_usd) / sum(priced_calls), NULL) AS avg_cost_per_call "
-                             f"FROM {rollup.table} {rw.sql} GROUP BY operation) "
+                             f"if(sum(r.priced_calls) > 0, sum(r.cost_usd) / sum(r.priced_calls), NULL) AS avg_cost_per_call "
+                             f"FROM {rollup.table} AS r {rw.sql} GROUP BY operation) "
                              "ORDER BY cost_usd DESC NULLS LAST, calls DESC", rw.params)
     return result_from("task_costs", tasks, [operations])

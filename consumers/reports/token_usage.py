@@ -16,28 +16,28 @@ from consumers.reports.query import (
 )
 
 TOTALS = f"""
-    sum(calls) AS calls,
-    sum(input_tokens) AS input_tokens,
-    sum(cache_read_tokens) AS cache_read_tokens,
-    sum(cache_write_tokens) AS cache_write_tokens,
-    sum(output_tokens) AS output_tokens,
-    sum(reasoning_tokens) AS reasoning_tokens,
-    sum(total_tokens) AS total_tokens,
-    if(sum(calls) > 0, sum(total_tokens) / sum(calls), NULL) AS avg_tokens_per_call,
-    if(sum(calls) > 0, 1 - sum(errors) / sum(calls), NULL) AS success_rate,
-    if(sum(input_tokens) + sum(cache_read_tokens) > 0,
-       (sum(output_tokens) + sum(reasoning_tokens)) / (sum(input_tokens) + sum(cache_read_tokens)),
+    sum(r.calls) AS calls,
+    sum(r.input_tokens) AS input_tokens,
+    sum(r.cache_read_tokens) AS cache_read_tokens,
+    sum(r.cache_write_tokens) AS cache_write_tokens,
+    sum(r.output_tokens) AS output_tokens,
+    sum(r.reasoning_tokens) AS reasoning_tokens,
+    sum(r.total_tokens) AS total_tokens,
+    if(sum(r.calls) > 0, sum(r.total_tokens) / sum(r.calls), NULL) AS avg_tokens_per_call,
+    if(sum(r.calls) > 0, 1 - sum(r.errors) / sum(r.calls), NULL) AS success_rate,
+    if(sum(r.input_tokens) + sum(r.cache_read_tokens) > 0,
+       (sum(r.output_tokens) + sum(r.reasoning_tokens)) / (sum(r.input_tokens) + sum(r.cache_read_tokens)),
        NULL) AS output_per_input,
     {ROLLUP_COST} AS cost_usd,
     {ROLLUP_PER_1K} AS cost_per_1k_tokens,
     {ROLLUP_UNPRICED} AS unpriced_calls"""
 
 BREAKDOWN = f"""
-    sum(calls) AS calls,
-    sum(input_tokens) + sum(cache_read_tokens) + sum(cache_write_tokens) AS prompt_tokens,
-    sum(output_tokens) + sum(reasoning_tokens) AS completion_tokens,
-    sum(total_tokens) AS total_tokens,
-    if(sum(calls) > 0, 1 - sum(errors) / sum(calls), NULL) AS success_rate,
+    sum(r.calls) AS calls,
+    sum(r.input_tokens) + sum(r.cache_read_tokens) + sum(r.cache_write_tokens) AS prompt_tokens,
+    sum(r.output_tokens) + sum(r.reasoning_tokens) AS completion_tokens,
+    sum(r.total_tokens) AS total_tokens,
+    if(sum(r.calls) > 0, 1 - sum(r.errors) / sum(r.calls), NULL) AS success_rate,
     {ROLLUP_COST} AS cost_usd,
     {ROLLUP_PER_1K} AS cost_per_1k_tokens"""
 
@@ -53,7 +53,7 @@ def top(store: Store, name: str, title: str, dims: str, source: str, params: dic
 def token_usage(store: Store, params: ReportParams) -> ReportResult:
     rollup = pick_rollup(params)
     where = rollup_where(params, rollup)
-    source = f"FROM {rollup.table} {where.sql}"
+    source = f"FROM {rollup.table} AS r {where.sql}"
     totals = section(store, "totals", "Totals", f"SELECT {TOTALS} {source}", where.params)
     t = rollup.time_col
     sections = [
@@ -61,20 +61,20 @@ def token_usage(store: Store, params: ReportParams) -> ReportResult:
         top(store, "by_operation", "Top operations", "operation", source, where.params, min(params.limit, 10)),
         top(store, "by_account", "Top accounts", "account_id", source, where.params, min(params.limit, 15)),
         section(store, "trend", f"Trend by {params.granularity}",
-                f"SELECT {bucket(params, t)} AS period, sum(calls) AS calls, sum(input_tokens) AS input_tokens, "
-                f"sum(output_tokens) AS output_tokens, sum(total_tokens) AS total_tokens "
+                f"SELECT {bucket(params, t)} AS period, sum(r.calls) AS calls, sum(r.input_tokens) AS input_tokens, "
+                f"sum(r.output_tokens) AS output_tokens, sum(r.total_tokens) AS total_tokens "
                 f"{source} GROUP BY period ORDER BY period", where.params),
     ]
     hourly = pick_rollup(params, need_hour=True)
     hw = rollup_where(params, hourly)
-    hsource = f"FROM {hourly.table} {hw.sql}"
+    hsource = f"FROM {hourly.table} AS r {hw.sql}"
     sections.append(section(
         store, "hourly_pattern", "Usage by hour of day (UTC)",
-        f"SELECT toHour(hour) AS hour_of_day, sum(calls) AS calls, sum(total_tokens) AS total_tokens "
+        f"SELECT toHour(hour) AS hour_of_day, sum(r.calls) AS calls, sum(r.total_tokens) AS total_tokens "
         f"{hsource} GROUP BY hour_of_day ORDER BY hour_of_day", hw.params))
     sections.append(section(
         store, "heatmap", "Calls by weekday and hour (UTC; 1 = Monday)",
-        f"SELECT toDayOfWeek(hour) AS weekday, toHour(hour) AS hour_of_day, sum(calls) AS calls, "
-        f"sum(total_tokens) AS total_tokens {hsource} GROUP BY weekday, hour_of_day "
+        f"SELECT toDayOfWeek(hour) AS weekday, toHour(hour) AS hour_of_day, sum(r.calls) AS calls, "
+        f"sum(r.total_tokens) AS total_tokens {hsource} GROUP BY weekday, hour_of_day "
         f"ORDER BY weekday, hour_of_day", hw.params))
     return result_from("token_usage", totals, sections, source=rollup.table)

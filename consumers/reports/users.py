@@ -9,10 +9,10 @@ from consumers.reports.base import ReportError, ReportParams, ReportResult, repo
 from consumers.reports.query import ROLLUP_COST, ROLLUP_UNPRICED, bucket, pick_rollup, result_from, rollup_where, section
 
 USAGE = f"""
-    sum(calls) AS calls,
-    sum(input_tokens) + sum(cache_read_tokens) + sum(cache_write_tokens) AS prompt_tokens,
-    sum(output_tokens) + sum(reasoning_tokens) AS completion_tokens,
-    sum(total_tokens) AS total_tokens,
+    sum(r.calls) AS calls,
+    sum(r.input_tokens) + sum(r.cache_read_tokens) + sum(r.cache_write_tokens) AS prompt_tokens,
+    sum(r.output_tokens) + sum(r.reasoning_tokens) AS completion_tokens,
+    sum(r.total_tokens) AS total_tokens,
     {ROLLUP_COST} AS cost_usd,
     {ROLLUP_UNPRICED} AS unpriced_calls"""
 
@@ -24,7 +24,7 @@ def cost_summary(store: Store, params: ReportParams) -> ReportResult:
         raise ReportError("cost_summary periods are day, week, month, quarter or year")
     rollup = pick_rollup(params, need_user=True)
     where = rollup_where(params, rollup)
-    source = f"FROM {rollup.table} {where.sql}"
+    source = f"FROM {rollup.table} AS r {where.sql}"
     period = bucket(params, rollup.time_col)
     main = section(store, "summary", "Cost per period and user",
                    f"SELECT * FROM (SELECT {period} AS period, account_id, user_id, {USAGE} {source} "
@@ -44,7 +44,7 @@ def cost_summary(store: Store, params: ReportParams) -> ReportResult:
 def users_ranked(store: Store, params: ReportParams) -> ReportResult:
     rollup = pick_rollup(params, need_user=True)
     where = rollup_where(params, rollup)
-    source = f"FROM {rollup.table} {where.sql}"
+    source = f"FROM {rollup.table} AS r {where.sql}"
     main = section(store, "users", "Users ranked by cost",
                    f"SELECT row_number() OVER (ORDER BY ifNull(cost_usd, 0) DESC, calls DESC) AS rank, * FROM ("
                    f"SELECT account_id, user_id, {USAGE} {source} GROUP BY account_id, user_id) "

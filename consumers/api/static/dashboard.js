@@ -156,7 +156,7 @@ async function refresh() {
     renderHeatmap(usage);
     renderTables(analysis, alerts);
     wireCsvLinks();
-    await Promise.all([loadPromptTypes(metrics, cost), loadCalls(0)]);
+    await Promise.all([loadPromptTypes(), loadCalls(0)]);
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
   } catch (e) {
     error.textContent = "Could not load the dashboard: " + e.message;

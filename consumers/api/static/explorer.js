@@ -59,31 +59,38 @@ async function showCall(eventId) {
   }));
 }
 
-/* The prompt-types service of the server when it has one (/v1/prompt-types), else our report. */
+/* Our prompt_types report for the range, joined (for admins) with the prompt-types service's
+   all-time figures and tracking switches when the server mounts /v1/prompt-types. */
+async function serviceFigures() {
+  const [spec, me] = await Promise.all([api.get("/openapi.json"), api.get("/v1/whoami")]);
+  if (!(spec.paths && spec.paths["/v1/prompt-types"] && me.is_admin)) return {};
+  const data = await api.get("/v1/prompt-types");
+  const byType = {};
+  (data.prompt_types || []).forEach(p => { byType[p.prompt_type] = p; });
+  return byType;
+}
+
 async function loadPromptTypes() {
-  const element = document.getElementById("prompt-types");
-  const spec = await api.get("/openapi.json");
-  if (spec.paths && spec.paths["/v1/prompt-types"]) {
-    const data = await api.get("/v1/prompt-types");
-    const rows = Array.isArray(data) ? data : (data.items || data.rows || []);
-    const keys = rows.length ? Object.keys(rows[0]).filter(k => typeof rows[0][k] !== "object" || rows[0][k] === null) : [];
-    renderTable(element, keys.slice(0, 12).map(k => ({key: k, label: k.replace(/_/g, " "),
-      fmt: k.includes("cost") ? fmt.usd : (k.endsWith("_at") ? fmt.time : fmt.text)})), rows, {empty: "no prompt types yet"});
-    return;
-  }
-  const report = await api.get("/v1/reports/prompt_types", rangeParams());
+  const [report, service] = await Promise.all([api.get("/v1/reports/prompt_types", rangeParams()), serviceFigures()]);
   const latest = {};
   sectionRows(report, "latest_calls").forEach(r => { latest[r.prompt_type] = r; });
-  const rows = report.rows.map(r => Object.assign({}, r, {latest: latest[r.prompt_type]}));
-  renderTable(element, [
+  const rows = report.rows.map(r => Object.assign({}, r, {latest: latest[r.prompt_type], service: service[r.prompt_type]}));
+  const columns = [
     {key: "prompt_type", label: "prompt type"}, {key: "calls", label: "calls", num: true, fmt: fmt.int},
     {key: "cost_usd", label: "cost", num: true, fmt: fmt.usd},
     {key: "avg_cost_per_call", label: "avg/call", num: true, fmt: fmt.usd},
     {key: "errors", label: "errors", num: true, fmt: fmt.int},
     {key: "avg_latency_ms", label: "avg latency", num: true, fmt: fmt.ms},
-    {key: "latest", label: "latest call", fmt: v => v ? `${fmt.time(v.occurred_at)} · ${fmt.text(v.model)} · ` +
-      `${fmt.int(v.input_tokens)}→${fmt.int(v.output_tokens)} tokens · ${fmt.usd(v.cost_usd)}` : "–"},
-  ], rows, {empty: "no prompt types in this range", onClick: row => row.latest && showCall(row.latest.event_id)});
+  ];
+  if (Object.keys(service).length) {
+    columns.push({key: "service", label: "all-time calls", num: true, fmt: v => v ? fmt.int(v.calls) : "–"});
+    columns.push({key: "service", label: "tracking", fmt: v => !v || !v.config ? "–" :
+      (v.config.is_active === false ? "logging off" : v.config.track_full_data ? "full data" : "metadata")});
+  }
+  columns.push({key: "latest", label: "latest call", fmt: v => v ? `${fmt.time(v.occurred_at)} · ${fmt.text(v.model)} · ` +
+    `${fmt.int(v.input_tokens)}→${fmt.int(v.output_tokens)} tokens · ${fmt.usd(v.cost_usd)}` : "–"});
+  renderTable(document.getElementById("prompt-types"), columns, rows,
+    {empty: "no prompt types in this range", onClick: row => row.latest && showCall(row.latest.event_id)});
 }
 
 function setupExplorer() {

@@ -98,6 +98,9 @@ def test_dashboard_renders_seeded_data_filters_and_downloads(served, browser):
         "return window.ailedgerCharts['chart-cost-trend'].data.datasets[0].data.reduce((a, b) => a + b, 0);")
     assert trend_total == pytest.approx(4.75)
     assert len(browser.find_elements("css selector", "#calls tbody tr")) == 5
+    prompt_types = [row.text.split()[0] for row in browser.find_elements("css selector", "#prompt-types tbody tr")]
+    assert sorted(prompt_types) == ["chat", "summarize"]
+    assert "no alerts" in text(browser, "alerts")
 
     browser.find_element("css selector", ".presets button[data-days='7']").click()
     wait_loaded(browser, 2)

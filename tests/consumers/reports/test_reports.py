@@ -159,6 +159,21 @@ def test_values_are_parameters_not_sql(seeded):
             assert result.rows == []
 
 
+def test_alerts_newest_first_scoped_to_the_account(store):
+    from consumers.alerts.store import AlertRecord, save
+    from schemas.alerts import Alert, AlertKind, Severity
+
+    now = datetime.now(timezone.utc)
+    alerts = [Alert(alert_id=f"a{i}", kind=AlertKind.COST_SPIKE, severity=Severity.WARNING, subject="model=gpt-4o",
+                    account_id=account, message=f"spike {i}", occurred_at=now - timedelta(hours=i))
+              for i, account in enumerate(["acme", "beta", "acme"])]
+    save(store, [AlertRecord(a, webhooks=False) for a in alerts])
+    rows = run_report(store, "alerts", ReportParams(account_id="acme")).dicts()
+    assert [r["alert_id"] for r in rows] == ["a0", "a2"]
+    assert run_report(store, "alerts", ReportParams()).notes["available"] is True
+
+
 def test_alerts_report_says_when_the_table_is_missing(store):
+    store.command("DROP TABLE ai_alerts")
     result = run_report(store, "alerts", ReportParams())
     assert result.rows == [] and result.notes["available"] is False
