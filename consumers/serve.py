@@ -30,6 +30,7 @@ class Services:
         migrate(self.store, settings.text_ttl_days)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
+        self._on_stop: list[Callable[[], None]] = []
         self.sinks: list[TopicSink] = []
         self.config_lookup = _config_lookup(settings)
         self.costed_sink = TopicSink(settings, self.store, settings.topic(topics.COSTED),
@@ -58,11 +59,20 @@ class Services:
             log.exception("%s crashed", name)
             raise
 
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the services stop (views, publishers of the API)."""
+        self._on_stop.append(callback)
+
     def stop(self, timeout: float = 30.0) -> None:
         """Flush every sink, commit, leave the groups."""
         self.stop_event.set()
         for thread in self.threads:
             thread.join(timeout)
+        for callback in self._on_stop:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - stopping the rest matters more
+                log.exception("stop callback failed")
 
 
 def _config_lookup(settings: ApiSettings):

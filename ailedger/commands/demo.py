@@ -62,6 +62,9 @@ def run(args) -> int:
                       f"({len(events) / elapsed:,.0f} calls/s end to end)\n")
         _print_report(services.store, console)
     finally:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon the children
         if services is not None:
             services.stop()
         stack.stop(say=lambda *_: None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 
@@ -21,29 +20,35 @@ def run(args) -> int:
     services = Services(settings).start()
     try:
         app = _api_app(settings, services)
-    except ImportError:
-        app = None
+    except BaseException:
+        services.stop()
+        raise
     try:
-        if app is None:
-            print("ailedger serve: sinks running (API module not installed)", flush=True)
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            while not stop.wait(0.5):
-                pass
-        else:
-            import uvicorn
+        import uvicorn
 
-            print(f"ailedger serve: API on {settings.api_url}", flush=True)
-            uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+        config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+        server = uvicorn.Server(config)
+        _announce_when_started(server, settings)
+        server.run()
     finally:
         services.stop()
         print("ailedger serve: stopped, sinks flushed", flush=True)
     return 0
 
 
-def _api_app(settings, services):
-    from consumers.api.app import create_app  # noqa: F401 - ImportError means no API yet
+def _announce_when_started(server, settings) -> None:
+    """Print the readiness line once uvicorn listens (``ailedger up`` waits for it)."""
 
+    def announce() -> None:
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if server.started:
+            print(f"ailedger serve: API on {settings.api_url}", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+
+
+def _api_app(settings, services):
     from consumers.api_wiring import build_api
 
     return build_api(settings, services)

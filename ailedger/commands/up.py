@@ -20,7 +20,8 @@ def run(args) -> int:
     print(f"\nailedger is up. Publish to kafka://{settings.kafka_bootstrap} topic {settings.topic('ai.calls.v1')}"
           f"\nor POST {settings.api_url}/v1/events; dashboard at {settings.api_url}/ . Ctrl-C stops.", flush=True)
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or a supervisor's stop: the same clean stop
+        signal.signal(signum, lambda *_: stopped.set())
     try:
         while not stopped.wait(0.5):
             for name, proc in (("worker", stack.worker), ("serve", stack.server)):
@@ -30,6 +31,7 @@ def run(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon the children
         print("\nstopping ...", flush=True)
         stack.stop()
     return 0
