@@ -30,6 +30,9 @@ from schemas.events import AICallEvent
 
 log = logging.getLogger(__name__)
 
+#: Items validated per slice of the worker's loop.
+DRAIN_SLICE = 100
+
 
 class Pipeline:
     """Owns the queue, the worker thread, the in-flight sends and the spool's re-sending."""
@@ -132,7 +135,9 @@ class Pipeline:
                     self._pump_spool()
                     if stopping and self._finished():
                         return
-                if not self._queue:
+                if self._queue:
+                    time.sleep(0)  # hand the GIL to the callers between slices of work
+                else:
                     self._wake.wait(0.002 if (self._flights or self._spool_flight) else 0.01)
                     self._wake.clear()
             except Exception:  # noqa: BLE001 - the worker must survive any bug to keep spooling
@@ -149,9 +154,11 @@ class Pipeline:
         return not busy
 
     def _drain_queue(self) -> None:
+        """Validate and route up to one batch worth of queued items (a short slice of work, so
+        the callers' threads get the GIL back quickly)."""
         events = []
         queue = self._queue
-        while queue:
+        for _ in range(min(len(queue), DRAIN_SLICE)):
             event = self._gate.validate(queue.popleft())
             if event is not None:
                 events.append(event)
