@@ -47,10 +47,10 @@ SELECT
     generateUUIDv4(number) AS event_id, 1 AS version,
     now64(3) - toIntervalMillisecond(intHash64(number) % ({days} * 86400000)) AS occurred_at,
     concat('acct-', toString(toUInt32(pow((sipHash64(number, 1) % 1000) / 1000, 3) * 200))) AS account_id,
-    concat('user-', toString(sipHash64(number, 2) % 5000)) AS user_id,
-    concat('prompt-', toString(toUInt32(pow((sipHash64(number, 3) % 1000) / 1000, 2) * 20))) AS prompt_type,
+    concat(account_id, '-user-', toString(sipHash64(number, 2) % 25)) AS user_id,
+    concat('prompt-', toString(p)) AS prompt_type,
     ['answer', 'summarize', 'classify', 'extract', 'plan', 'rewrite', 'translate', 'embed', 'rank', 'tag']
-        [1 + sipHash64(number, 4) % 10] AS operation,
+        [1 + p % 10] AS operation,
     {providers}[m] AS provider, {models}[m] AS model,
     toUInt64(randLogNormal(6, 1)) % 200000 AS input_tokens,
     if(sipHash64(number, 5) % 4 = 0, toUInt64(randLogNormal(6, 1)) % 100000, 0) AS cache_read_tokens,
@@ -73,7 +73,9 @@ SELECT
     if(priced, '', 'no price') AS unpriced_reason, occurred_at AS priced_at, now64(3) AS ingested_at,
     0 AS kafka_partition, number AS kafka_offset, 1 AS is_new, false AS prev_priced,
     NULL AS prev_cost_total_usd, NULL AS prev_credits
-FROM (SELECT number, {pick} AS m FROM numbers({start}, {count}))
+FROM (SELECT number, p, if(sipHash64(number, 11) % 10 < 8, 1 + p % {n_models}, {pick}) AS m
+      FROM (SELECT number, toUInt32(pow((sipHash64(number, 3) % 1000) / 1000, 2) * 20) AS p
+            FROM numbers({start}, {count})))
 """
 
 
@@ -81,7 +83,7 @@ def _array(values) -> str:
     return "[" + ", ".join("NULL" if v is None else repr(v) for v in values) + "]"
 
 
-def generate(store: Store, rows: int, days: int, chunk: int = 1_000_000) -> float:
+def generate(store: Store, rows: int, days: int, chunk: int = 250_000) -> float:
     weights = [m[4] for m in MODELS]
     bounds, total = [], 0
     for w in weights:
@@ -93,7 +95,7 @@ def generate(store: Store, rows: int, days: int, chunk: int = 1_000_000) -> floa
         days=days, providers=_array(m[0] for m in MODELS), models=_array(m[1] for m in MODELS),
         priced="[" + ", ".join("false" if m[2] is None else "true" for m in MODELS) + "]",
         in_rate=_array(m[2] or "0" for m in MODELS), out_rate=_array(m[3] or "0" for m in MODELS),
-        pick=pick, start="{start}", count="{count}")
+        pick=pick, n_models=len(MODELS), start="{start}", count="{count}")
     began = time.perf_counter()
     for start in range(0, rows, chunk):
         store.command(sql.replace("{start}", str(start)).replace("{count}", str(min(chunk, rows - start))))
@@ -117,27 +119,48 @@ def cases(now: datetime) -> list[tuple[str, str, ReportParams]]:
     ]
 
 
-def measure(store: Store, runs: int, now: datetime) -> dict[tuple[str, str], tuple[float, float]]:
-    out = {}
-    for name, label, params in cases(now):
-        run_report(store, name, params)  # warm-up
-        samples = []
-        for _ in range(runs):
-            began = time.perf_counter()
-            run_report(store, name, params)
-            samples.append((time.perf_counter() - began) * 1000)
-        samples.sort()
-        p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-        out[(name, label)] = (statistics.median(samples), p95)
-        print(f"  {name:14} {label:32} p50 {out[(name, label)][0]:9.1f} ms  p95 {p95:9.1f} ms", flush=True)
-    return out
-
-
-def without_rollups(store: Store) -> None:
-    """Swap the rollup tables for views over ``ai_calls FINAL`` (same columns)."""
+def use_rollups(store: Store, on: bool) -> None:
+    """Point the rollup names at the stored rollups (on) or at views over ``ai_calls FINAL`` (off)."""
     for table in (HOURLY, DAILY):
-        store.command(f"RENAME TABLE {table} TO {table}_stored")
-        store.command(f"CREATE VIEW {table} AS {final_select(table)}")
+        _, current = store.rows("SELECT engine FROM system.tables WHERE database = currentDatabase() "
+                                "AND name = {t:String}", {"t": table})
+        is_view = current[0][0] == "View"
+        if not is_view:
+            store.command(f"CREATE VIEW IF NOT EXISTS {table}_view AS {final_select(table)}")
+        if on and is_view:
+            store.command(f"RENAME TABLE {table} TO {table}_view, {table}_stored TO {table}")
+        elif not on and not is_view:
+            store.command(f"RENAME TABLE {table} TO {table}_stored, {table}_view TO {table}")
+
+
+def timed(store: Store, name: str, params: ReportParams) -> float:
+    began = time.perf_counter()
+    run_report(store, name, params)
+    return (time.perf_counter() - began) * 1000
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+
+
+def measure(store: Store, runs: int, now: datetime):
+    """Per case: one warm-up each way, then runs alternating with and without rollups."""
+    fast, slow = {}, {}
+    for name, label, params in cases(now):
+        samples = {True: [], False: []}
+        for on in (True, False):
+            use_rollups(store, on)
+            timed(store, name, params)
+        for _ in range(runs):
+            for on in (True, False):
+                use_rollups(store, on)
+                samples[on].append(timed(store, name, params))
+        fast[(name, label)], slow[(name, label)] = summary(samples[True]), summary(samples[False])
+        print(f"  {name:14} {label:32} with {fast[(name, label)][0]:9.1f} ms  without {slow[(name, label)][0]:9.1f} ms",
+              flush=True)
+    use_rollups(store, True)
+    return fast, slow
 
 
 def machine() -> str:
@@ -166,11 +189,8 @@ def main() -> int:
                               "AND database = 'bench' GROUP BY table ORDER BY table")
         print(f"generated in {seconds:.1f} s; {sizes}", flush=True)
         now = datetime.now(timezone.utc)
-        print("with rollups:", flush=True)
-        fast = measure(store, args.runs, now)
-        without_rollups(store)
-        print("without rollups (views over ai_calls FINAL):", flush=True)
-        slow = measure(store, args.runs, now)
+        print("p50 with and without rollups (views over ai_calls FINAL):", flush=True)
+        fast, slow = measure(store, args.runs, now)
         report = render(args, seconds, sizes, fast, slow)
         print(report)
         if args.out:
@@ -188,7 +208,8 @@ def render(args, seconds, sizes, fast, slow) -> str:
         f"- calls: {args.rows:,} over {args.days} days, generated in {seconds:.1f} s through the materialized views "
         f"({args.rows / seconds:,.0f} rows/s)",
         "- stored: " + ", ".join(f"{t} {int(r):,} rows / {int(b) / 1e6:,.0f} MB" for t, r, b in sizes),
-        f"- {args.runs} timed runs per case after one warm-up; p95 of {args.runs} samples is close to the maximum",
+        f"- {args.runs} timed runs per case and mode, alternating with/without rollups, after one warm-up each; "
+        f"p95 of {args.runs} samples is close to the maximum",
         "- 'without rollups' runs the same report code with the rollup tables replaced by views over "
         "`ai_calls FINAL`; per-call reports (calls explorer, task_costs, anomalies) read `ai_calls FINAL` in both",
         "", "| report | case | with rollups p50 / p95 (ms) | without rollups p50 / p95 (ms) | speed-up (p50) |",

@@ -30,3 +30,30 @@ def test_sql_reads_and_refuses_writes(cli_env, capsys):
     assert json.loads(capsys.readouterr().out)["rows"] == [[1]]
     assert main(["sql", "DROP TABLE ai_calls"]) == 1
     assert "only" in capsys.readouterr().err
+
+
+def test_when_another_process_owns_the_store_the_cli_asks_its_api(cli_env, settings, monkeypatch, capsys):
+    from consumers.api.app import create_app
+    from consumers.clickhouse.store import Store, StoreLocked
+    from tests.consumers.api.server import free_port, running
+
+    port = free_port()
+    with running(create_app(settings, cli_env), port=port):
+        monkeypatch.setenv("AILEDGER_API_HOST", "127.0.0.1")
+        monkeypatch.setenv("AILEDGER_API_PORT", str(port))
+
+        def locked(*args, **kwargs):
+            raise StoreLocked("owned by the serve process")
+
+        monkeypatch.setattr(Store, "from_settings", locked)
+        assert main(["report", "cost", "--format", "csv", "--section", "by_model"]) == 0
+        assert capsys.readouterr().out.splitlines()[1].startswith("openai,gpt-4o,1,")
+        assert main(["sql", "SELECT count() AS n FROM ai_calls", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["rows"] == [[1]]
+        assert main(["keys", "create", "--account", "acme"]) == 0
+        key = capsys.readouterr().out.strip().splitlines()[1]
+        monkeypatch.setenv("AILEDGER_API_KEY", key)
+        assert main(["report", "cost", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["rows"][0]["calls"] == 1
+        assert main(["sql", "SELECT 1"]) == 1  # an account key is not an admin
+        assert "403" in capsys.readouterr().err

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
-import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -15,6 +13,7 @@ import httpx
 import pytest
 
 from consumers.api.app import create_app
+from tests.consumers.api.server import running
 from tests.consumers.reports.seeding import call, insert_calls
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,33 +23,17 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="needs the Debian packages chromium and chromium-driver (/usr/bin/chromium)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(settings, store):
     """The app on 127.0.0.1 with 3 calls in the last 7 days and 2 more 20 days ago."""
-    import uvicorn
-
     now = datetime.now(timezone.utc)
     recent = [call(now - timedelta(days=2, minutes=i), model="gpt-4o", prompt_type="chat",
                    cost_total_usd=Decimal("1.25")) for i in range(3)]
     older = [call(now - timedelta(days=20, minutes=i), model="claude", provider="anthropic", prompt_type="summarize",
                   account_id="beta", cost_total_usd=Decimal("0.50")) for i in range(2)]
     insert_calls(store, recent + older)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started and thread.is_alive():
-        threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with running(create_app(settings, store)) as url:
+        yield url
 
 
 @pytest.fixture
