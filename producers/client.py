@@ -18,7 +18,9 @@ import atexit
 import functools
 import inspect
 import logging
+import os
 import uuid
+import weakref
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
@@ -43,11 +45,29 @@ class Ledger:
         self._defaults = {
             k: v for k, v in (("source", self.settings.source), ("account_id", self.settings.account_id)) if v
         }
+        self._start(sender)
+        self._closed = False
+        atexit.register(self._close_at_exit)
+        _after_fork = weakref.WeakMethod(self._restart_in_child)
+        os.register_at_fork(after_in_child=lambda: (_after_fork() or _noop)())
+
+    def _start(self, sender: KafkaSender | None = None) -> None:
         self.spool = Spool(self.settings.resolved_spool_dir, self.settings.spool_segment_bytes,
                            self.settings.spool_fsync)
         self._pipeline = Pipeline(self.settings, sender or KafkaSender(self.settings), self.spool)
-        self._closed = False
-        atexit.register(self._close_at_exit)
+
+    def _restart_in_child(self) -> None:
+        """After ``fork()`` the child has no publisher thread and a producer it cannot use: give it
+        its own (and its own spool directory; the parent keeps publishing what it had queued)."""
+        if self._closed:
+            return
+        # Keep the parent's objects alive: collecting them would try to close a producer whose
+        # I/O thread does not exist here.
+        self._inherited = (self._pipeline, self.spool)
+        try:
+            self._start()
+        except Exception:  # noqa: BLE001
+            log.warning("ailedger: could not restart the publisher after fork", exc_info=True)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Ledger":
@@ -163,6 +183,10 @@ class Ledger:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _noop() -> None:
+    pass
 
 
 def _finish_with(call: TrackedCall, result: Any) -> Any:

@@ -48,3 +48,27 @@ def test_close_delivers_what_is_still_buffered(ledger_settings):
     ids = {ledger.track(account_id="acme", provider="p", model="m") for _ in range(30)}
     ledger.close(timeout=30)
     assert {e["event_id"] for _, events in consume_raw(settings) for e in events} == ids
+
+
+def test_a_forked_child_publishes_through_its_own_publisher(ledger_settings):
+    import os
+
+    ledger = Ledger(ledger_settings)
+    parent_ids = {ledger.track(account_id="parent", provider="p", model="m") for _ in range(3)}
+    pid = os.fork()
+    if pid == 0:  # the child: a pre-fork client (gunicorn --preload) must still work
+        try:
+            child_ids = [ledger.track(account_id="child", provider="p", model="m") for _ in range(5)]
+            ok = ledger.flush(timeout=30) and len(set(child_ids)) == 5
+            ledger.close(timeout=10)
+            os._exit(0 if ok else 3)
+        except BaseException:
+            os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ledger.flush(timeout=30)
+    ledger.close()
+    events = [e for _, batch in consume_raw(ledger_settings) for e in batch]
+    assert Counter(e["account_id"] for e in events) == {"parent": 3, "child": 5}
+    assert {e["event_id"] for e in events if e["account_id"] == "parent"} == parent_ids
+    assert len({e["event_id"] for e in events}) == 8
