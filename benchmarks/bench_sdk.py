@@ -105,19 +105,21 @@ class SqliteLedger:
 
 
 def sustained_events(ledger: Ledger, events: int) -> tuple[float, dict]:
-    """Track ``events`` flat out and wait until the broker acknowledged all: events/s end to end."""
-    before = ledger.stats()["acked"]
+    """Track ``events`` flat out and wait until the broker acknowledged all: (events/s end to end,
+    the counters' change over the run)."""
+    before = ledger.stats()
     started = time.perf_counter()
     for i in range(events):
         ledger.track(account_id=f"acct-{i % 50}", provider="openai", model="gpt-4o", prompt_type="bench",
                      input_tokens=176, cache_read_tokens=1024, output_tokens=172, reasoning_tokens=128,
                      latency_ms=850.0)
-    if not ledger.flush(timeout=600):
+    if not ledger.flush(timeout=900):
         raise RuntimeError(f"not all events were acknowledged: {ledger.stats()}")
     elapsed = time.perf_counter() - started
-    stats = ledger.stats()
-    assert stats["acked"] - before == events, stats
-    return events / elapsed, stats
+    after = ledger.stats()
+    delta = {k: after[k] - before[k] for k in ("acked", "spooled", "rejected", "dropped")}
+    assert delta["acked"] == events, delta
+    return events / elapsed, delta
 
 
 @contextmanager
@@ -167,20 +169,25 @@ def main() -> None:
                 rows.append(("SDK `call()` + `record()`", label, *percentiles(samples), *percentiles(cpu)[:2],
                              achieved))
                 ledger.flush(120)
-            eps, stats = sustained_events(ledger, args.events)
+            sustained = [("defaults (`buffer_events` 100,000: a longer burst overflows to the spool)",
+                          *sustained_events(ledger, args.events))]
+        roomy = settings.model_copy(update={"buffer_events": args.events + 1})
+        with Ledger(roomy) as ledger:
+            sustained.append((f"`buffer_events` {args.events + 1:,} (the whole burst fits in memory)",
+                              *sustained_events(ledger, args.events)))
         sqlite = SqliteLedger(Path(tmp) / "usage.db")
         for label, rate in (("paced", args.rate), ("flat out", None)):
             samples, cpu, achieved = measure(sqlite.step, args.calls, rate)
             rows.append(("SQLite WAL insert + upsert", label, *percentiles(samples), *percentiles(cpu)[:2],
                          achieved))
 
-    report = render(rows, eps, stats, args, (load_before, os.getloadavg()[0]))
+    report = render(rows, sustained, args, (load_before, os.getloadavg()[0]))
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
 
 
-def render(rows, eps: float, stats: dict, args: argparse.Namespace, load: tuple[float, float]) -> str:
+def render(rows, sustained, args: argparse.Namespace, load: tuple[float, float]) -> str:
     lines = [
         "# SDK benchmark",
         "",
@@ -210,9 +217,25 @@ def render(rows, eps: float, stats: dict, args: argparse.Namespace, load: tuple[
         "",
         "## Sustained throughput to the broker",
         "",
-        f"`track()` of {args.events:,} events flat out, then `flush()` until the broker acknowledged every one "
-        f"(acks=all): **{eps:,.0f} events/s** end to end "
-        f"(spooled {stats['spooled']:,}, rejected {stats['rejected']:,}, dropped {stats['dropped']:,}).",
+        f"`track()` of {args.events:,} events flat out from one thread, then `flush()` until the broker "
+        "acknowledged every one (acks=all); events/s over the whole.",
+        "",
+        "| settings | events/s end to end | spooled | rejected | dropped |",
+        "|---|---:|---:|---:|---:|",
+        *(f"| {label} | {eps:,.0f} | {st['spooled']:,} | {st['rejected']:,} | {st['dropped']:,} |"
+          for label, eps, st in sustained),
+        "",
+        "## Reading the figures",
+        "",
+        "- The SDK's cost on the caller's thread is CPU only: timing, reading usage from the response, "
+        "an id and a deque append. Validation, packing, encoding and the network happen on the publisher "
+        "thread. The SQLite approach pays a disk commit (WAL, synchronous=FULL by default) twice per call "
+        "on the caller's thread, hence its wall time far above its CPU time.",
+        "- Wall p99 on a shared 2-CPU machine is set by preemption and, for the SDK, by waiting for the GIL "
+        "while the publisher and kafka-python threads run (CPython hands the GIL over every 5 ms at worst); "
+        "the publisher works in slices of 100 events to keep that short.",
+        "- Sustained events/s is bounded by one Python process doing everything (tracking loop, validation, "
+        "encoding, kafka-python) on a machine shared with the broker and other jobs; compare runs by their load.",
         "",
     ]
     return "\n".join(lines)
