@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from producers.adapters import StreamUsage, extract_usage
 from producers.context import current_fields
+from producers.streams import wrap_stream
 
 if TYPE_CHECKING:
     from producers.client import Ledger
@@ -50,11 +51,13 @@ class TrackedCall:
         self.fields.update(fields)
 
     def stream(self, chunks: Any) -> Any:
-        """Wrap a (sync or async) stream; its final usage is recorded when the block exits."""
-        from producers.streams import wrap_stream
-
-        self._stream = StreamUsage()
-        return wrap_stream(chunks, self._stream, on_end=None)
+        """Wrap a (sync or async) stream; its final usage is recorded when the block exits.
+        Something that cannot be wrapped is returned as it is."""
+        try:
+            self._stream = StreamUsage()
+            return wrap_stream(chunks, self._stream, on_end=None)
+        except Exception:  # noqa: BLE001 - never break the caller
+            return chunks
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> "TrackedCall":
@@ -88,10 +91,12 @@ class TrackedCall:
 
     def finish_after_stream(self, chunks: Any) -> Any:
         """Return ``chunks`` wrapped so that this call is published when the stream ends."""
-        from producers.streams import wrap_stream
-
-        self._stream = StreamUsage()
-        return wrap_stream(chunks, self._stream, on_end=self.finish)
+        try:
+            self._stream = StreamUsage()
+            return wrap_stream(chunks, self._stream, on_end=self.finish)
+        except Exception:  # noqa: BLE001 - never break the caller: publish now, without usage
+            self.finish()
+            return chunks
 
     def __enter__(self) -> "TrackedCall":
         return self.start()
