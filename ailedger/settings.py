@@ -63,6 +63,10 @@ class WorkerSettings(CommonSettings):
     """The Faust stream-processing worker."""
 
     app_id: str = Field(default="ailedger-worker", pattern=r"^[A-Za-z0-9_.\-]+$")
+    instance_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="Static group membership (e.g. a StatefulSet pod name): a restarted worker takes its "
+                    "partitions back at once instead of after a rebalance.")
     table_store: str = Field(default="rocksdb://", description="Faust table store: rocksdb:// or memory://")
     pricing_file: Path | None = Field(default=None, description="YAML/JSON price overrides.")
     credits_file: Path | None = Field(default=None, description="YAML/JSON credit rules.")
@@ -74,7 +78,11 @@ class WorkerSettings(CommonSettings):
 class SinkSettings(CommonSettings):
     """The ClickHouse sink."""
 
-    sink_group: str = Field(default="ailedger-sink", pattern=r"^[A-Za-z0-9_.\-]+$")
+    sink_group: str = Field(default="ailedger-sink", pattern=r"^[A-Za-z0-9_.\-]+$",
+                            description="Consumer group of the sinks (prefixed with the topic prefix).")
+    sink_instance_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="Static group membership for this sink replica: a restarted sink resumes at once.")
     flush_rows: int = Field(default=5_000, ge=1, le=1_000_000, description="Flush a partition at this many rows.")
     flush_seconds: float = Field(default=0.5, gt=0, le=300, description="... or when its oldest row is this old.")
     text_ttl_days: int = Field(default=90, ge=1, le=36500, description="TTL of prompt/response text in ai_calls.")

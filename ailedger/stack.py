@@ -53,6 +53,8 @@ class LocalStack:
         if created:
             say(f"topics      created {len(created)}")
         env = settings_env(self.settings)
+        env.setdefault("AILEDGER_INSTANCE_ID", "local-worker-1")  # static membership: restarts resume at once
+        env.setdefault("AILEDGER_SINK_INSTANCE_ID", "local-sink-1")
         started = time.monotonic()
         worker_log = self.log_dir / "worker.log"
         self.worker = spawn(worker_command("info"), env, worker_log)

@@ -30,6 +30,7 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
         stream_wait_empty=False,
         broker_commit_every=1000,
         broker_commit_interval=1.0,
+        consumer_group_instance_id=settings.instance_id,
         web_enabled=False,
         web_host="127.0.0.1",
         key_serializer="raw",

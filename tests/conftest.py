@@ -95,3 +95,29 @@ def store(settings: CommonSettings):
         yield s
     finally:
         s.drop_database()
+
+
+@pytest.fixture
+def worker_factory(settings, tmp_path, unique_id):
+    """Start real Faust workers (subprocesses) on this test's topics; all stopped afterwards."""
+    from ailedger.processes import settings_env, spawn, stop, wait_for_log, worker_command
+
+    started = []
+
+    def start(name: str = "w1", home: str | None = None, **env):
+        """``home`` names the worker's data dir (RocksDB tables); a restart passes the same one."""
+        log = tmp_path / f"worker-{name}.log"
+        home_dir = tmp_path / f"home-{home or name}"
+        # A stable instance id per node (static membership): a restarted worker takes its partitions
+        # back at once. (noida-db also needs it: with dynamic membership it elects a killed member
+        # as group leader and the group never settles.)
+        env.setdefault("AILEDGER_INSTANCE_ID", f"node-{home or name}")
+        proc = spawn(worker_command("info"), settings_env(settings, AILEDGER_APP_ID=f"app{unique_id}",
+                                                          AILEDGER_HOME=str(home_dir), **env), log)
+        started.append(proc)
+        wait_for_log(proc, log, "Ready", timeout=120)
+        return proc, log
+
+    yield start
+    for proc in started:
+        stop(proc, timeout=20)

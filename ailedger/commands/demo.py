@@ -26,6 +26,8 @@ def run(args) -> int:
 
     console = Console()
     settings = ApiSettings()
+    if not settings.sink_instance_id:  # static membership: a demo killed mid-way restarts at once
+        settings = settings.model_copy(update={"sink_instance_id": "local-demo-sink"})
     _write_demo_prices(settings)
     console.rule("[bold]ailedger demo")
     stack = LocalStack(settings, serve=False).start(say=console.print)

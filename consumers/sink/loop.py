@@ -78,9 +78,11 @@ class TopicSink:
         self.stats = SinkStats()
         self.buffers = Buffers()
         self._dlq_topic = settings.topic("ai.dlq.v1")
+        instance = f"{settings.sink_instance_id}-{name}" if settings.sink_instance_id else None
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
-            group_id=group or settings.sink_group,
+            group_id=settings.topic(group or settings.sink_group),
+            group_instance_id=instance,
             client_id=f"ailedger-{name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

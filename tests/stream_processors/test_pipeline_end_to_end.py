@@ -70,5 +70,5 @@ def test_replayed_messages_are_not_double_counted(settings, topics, store, worke
     assert services.costed_sink.stats.rows_in == 2 * len(events)
     _, rows = store.rows("SELECT count() FROM ai_calls FINAL")
     assert rows[0][0] == len(events)
-    _, rows = store.rows("SELECT sum(is_new) FROM ai_calls")
-    assert rows[0][0] == len(events)  # re-deliveries only re-rated (is_new = 0), never added
+    _, rows = store.rows("SELECT sum(calls) FROM ai_calls_daily")
+    assert rows[0][0] == len(events)  # the rollups counted each call once: re-deliveries were not added

@@ -1,0 +1,160 @@
+"""Faults in the middle of the stream: after recovery ClickHouse holds every event exactly once
+and the totals (raw rows, rollups) equal the ground truth computed from the events."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ailedger.broker import free_port, start_broker
+from ailedger.demo_traffic import generate
+from ailedger.processes import kill, settings_env, spawn, stop, wait_for_log
+from ailedger.settings import CommonSettings
+from ailedger.topics import create_topics
+from stream_processors.pricing import load_catalog, price_call
+from tests.conftest import requires_kafka_semantics
+from tests.consumers.conftest import ledger_totals, publish, publish_in_background, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def ground_truth(events) -> dict:
+    catalog = load_catalog(None)
+    cost = sum((price_call(e, catalog).total_usd for e in events), Decimal(0))
+    return {"calls": len(events), "distinct_ids": len(events), "cost": cost,
+            "rollup_calls": len(events), "rollup_cost": cost}
+
+
+def priced_events(n: int, seed: int):
+    return [e for e in generate(n, seed=seed) if e.provider != "ollama"]  # ollama needs an override
+
+
+def count(store) -> int:
+    return int(store.rows("SELECT uniqExact(event_id) FROM ai_calls")[1][0][0])
+
+
+def diagnose(store, services, events) -> str:
+    stored = {str(r[0]) for r in store.rows("SELECT DISTINCT event_id FROM ai_calls")[1]}
+    missing = [e for e in events if str(e.event_id) not in stored]
+    letters = store.rows("SELECT stage, reason FROM dead_letters LIMIT 5")[1]
+    return (f"{len(missing)} of {len(events)} missing (first: {[str(e.event_id) for e in missing[:3]]}); "
+            f"sink stats {services.costed_sink.stats}; dead letters {letters}")
+
+
+def test_clickhouse_unavailable_for_a_while(settings, topics, store, worker_factory, services_factory):
+    events = priced_events(600, seed=21)
+    first, second = events[:300], events[300:]
+    worker_factory()
+    services = services_factory()
+    publish(settings, first)
+    assert wait_for(lambda: count(store) == len(first))
+
+    store.command("RENAME TABLE ai_calls TO ai_calls_away")  # the sink's table is gone
+    try:
+        publish(settings, second)
+        assert wait_for(lambda: services.costed_sink.stats.insert_failures >= 2, timeout=60)
+    finally:
+        store.command("RENAME TABLE ai_calls_away TO ai_calls")
+    assert wait_for(lambda: count(store) == len(events))
+    time.sleep(1.0)
+    assert ledger_totals(store) == ground_truth(events)
+
+
+def test_worker_killed_mid_stream(settings, topics, store, worker_factory, services_factory):
+    events = priced_events(3000, seed=22)
+    worker, _ = worker_factory("first", home="node")
+    services = services_factory()
+    publisher = publish_in_background(settings, events, batch_size=50, pause=0.05)
+    assert wait_for(lambda: count(store) >= 300, timeout=90)
+    kill(worker)  # kill -9 while messages are still arriving
+    assert count(store) < len(events)
+    worker_factory("second", home="node")  # restarted on the same node: its RocksDB tables are there
+    publisher.join(120)
+    assert wait_for(lambda: count(store) == len(events), timeout=180), diagnose(store, services, events)
+    time.sleep(1.5)
+    assert ledger_totals(store) == ground_truth(events)
+
+
+def test_sink_killed_mid_batch(settings, topics, worker_factory, tmp_path: Path):
+    """The sink process (owning its own embedded store) is killed with -9 and restarted."""
+    events = priced_events(3000, seed=23)
+    port = free_port()
+    env = settings_env(settings, AILEDGER_CLICKHOUSE_DSN=f"chdb://{tmp_path / 'sink-store'}",
+                       AILEDGER_API_PORT=str(port), AILEDGER_FLUSH_ROWS="500", AILEDGER_FLUSH_SECONDS="0.2",
+                       AILEDGER_SINK_INSTANCE_ID="sink-node-1")  # the restarted sink is the same replica
+    import sys
+
+    serve_cmd = [sys.executable, "-m", "ailedger.cli", "serve"]
+    log = tmp_path / "serve.log"
+
+    def sql(query: str) -> list[dict]:
+        response = httpx.post(f"http://127.0.0.1:{port}/v1/sql", json={"sql": query}, timeout=30)
+        response.raise_for_status()
+        body = response.json()
+        return [dict(zip(body["columns"], row)) for row in body["rows"]]
+
+    def stored() -> int:
+        try:
+            return int(sql("SELECT uniqExact(event_id) AS n FROM ai_calls")[0]["n"])
+        except httpx.HTTPError:
+            return -1
+
+    worker_factory()
+    server = spawn(serve_cmd, env, log)
+    try:
+        wait_for_log(server, log, "ailedger serve: API on", timeout=120)
+        publisher = publish_in_background(settings, events, batch_size=50, pause=0.05)
+        assert wait_for(lambda: stored() >= 300, timeout=90)
+        kill(server)  # kill -9 between flushes or in the middle of one
+        server = spawn(serve_cmd, env, log)
+        wait_for_log(server, log, "ailedger serve: API on", timeout=120)
+        publisher.join(120)
+        assert wait_for(lambda: stored() == len(events), timeout=180)
+        time.sleep(1.5)
+        row = sql("SELECT count() AS calls, sum(cost_total_usd) AS cost FROM ai_calls FINAL")[0]
+        rollup = sql("SELECT sum(calls) AS calls, sum(cost_usd) AS cost FROM ai_calls_daily")[0]
+    finally:
+        stop(server)
+    truth = ground_truth(events)
+    assert (int(row["calls"]), int(rollup["calls"])) == (len(events),) * 2
+    assert Decimal(str(row["cost"])) == truth["cost"] == Decimal(str(rollup["cost"]))
+
+
+@requires_kafka_semantics("Tansu keeps data in memory only: a restart loses every topic")
+def test_broker_restart(store, tmp_path: Path, unique_id):
+    """The broker stops and comes back on the same port and data: nothing is lost or doubled."""
+    port = free_port()
+    broker = start_broker(tmp_path / "own-broker", port)
+    own = CommonSettings(home=tmp_path / "home", kafka_bootstrap=broker.bootstrap, topic_prefix=f"r{unique_id}.",
+                         clickhouse_dsn=store.dsn, clickhouse_database=store.database)
+    create_topics(own)
+    events = priced_events(1200, seed=24)
+    try:
+        from ailedger.settings import ApiSettings
+        from consumers.serve import Services
+
+        log = tmp_path / "worker.log"
+        from ailedger.processes import worker_command
+
+        worker = spawn(worker_command("info"), settings_env(own, AILEDGER_APP_ID=f"app{unique_id}"), log)
+        wait_for_log(worker, log, "Ready", timeout=120)
+        services = Services(ApiSettings(**own.model_dump()), store=store).start()
+        try:
+            publish(own, events[:600])
+            assert wait_for(lambda: count(store) == 600)
+            broker.stop()
+            time.sleep(2.0)
+            broker = start_broker(tmp_path / "own-broker", port)
+            publish(own, events[600:])
+            assert wait_for(lambda: count(store) == len(events), timeout=180)
+            time.sleep(1.5)
+        finally:
+            services.stop()
+            stop(worker)
+    finally:
+        broker.stop()
+    assert ledger_totals(store) == ground_truth(events)
