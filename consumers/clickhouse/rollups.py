@@ -1,5 +1,9 @@
-"""Replay-safe rollups of ``ai_calls``: hourly and daily SummingMergeTree tables fed by
-materialized views.
+"""Replay-safe rollups of ``ai_calls``: SummingMergeTree tables fed by materialized views.
+
+* ``ai_calls_hourly``: hour x account, provider, model, prompt type, operation
+* ``ai_calls_daily``: day x account, user, provider, model, prompt type, operation
+* ``ai_calls_daily_by_model``: day x account, provider, model, prompt type (the smallest; most
+  reports over whole days read it)
 
 The sink inserts a row into ``ai_calls`` only when it is new or a higher version, and stamps it
 with ``is_new`` and the replaced version's ``prev_*`` figures. A materialized view sees each
@@ -15,11 +19,14 @@ SummingMergeTree merges in the background.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from consumers.clickhouse.migrations import Migration, register
 from consumers.clickhouse.store import Store
 
 HOURLY = "ai_calls_hourly"
 DAILY = "ai_calls_daily"
+DAILY_BY_MODEL = "ai_calls_daily_by_model"
 
 #: Summed columns of both rollups, in order.
 MEASURES = (
@@ -93,34 +100,53 @@ def _select(bucket: str, dims: tuple[str, ...], delta: bool, final: bool) -> str
     return f"SELECT {bucket}, {columns},{_measures(delta)}\n    FROM ai_calls AS c{' FINAL' if final else ''}"
 
 
-_HOURLY_DIMS = ("account_id", "provider", "model", "prompt_type", "operation")
-_DAILY_DIMS = ("account_id", "user_id", "provider", "model", "prompt_type", "operation")
-_HOUR = "toStartOfHour(c.occurred_at) AS hour"
-_DAY = "toDate(c.occurred_at) AS day"
+@dataclass(frozen=True)
+class RollupSpec:
+    """One rollup table: its time bucket and dimensions."""
+
+    table: str
+    bucket_col: str
+    bucket_type: str
+    bucket_expr: str
+    dims: tuple[str, ...]
 
 
-def _rollup_statements(table: str, bucket_col: str, bucket_type: str, bucket: str, dims: tuple[str, ...]):
+SPECS = {
+    spec.table: spec
+    for spec in (
+        RollupSpec(HOURLY, "hour", "DateTime('UTC')", "toStartOfHour(c.occurred_at) AS hour",
+                   ("account_id", "provider", "model", "prompt_type", "operation")),
+        RollupSpec(DAILY, "day", "Date", "toDate(c.occurred_at) AS day",
+                   ("account_id", "user_id", "provider", "model", "prompt_type", "operation")),
+        RollupSpec(DAILY_BY_MODEL, "day", "Date", "toDate(c.occurred_at) AS day",
+                   ("account_id", "provider", "model", "prompt_type")),
+    )
+}
+
+
+def _rollup_statements(spec: RollupSpec) -> tuple[str, ...]:
+    dims = spec.dims
     dim_cols = ",\n    ".join(f"{d} LowCardinality(String)" if d != "user_id" else "user_id String" for d in dims)
-    partition = f"toYYYYMM({bucket_col})"
     create = f"""
-CREATE TABLE IF NOT EXISTS {table}
+CREATE TABLE IF NOT EXISTS {spec.table}
 (
-    {bucket_col} {bucket_type},
+    {spec.bucket_col} {spec.bucket_type},
     {dim_cols},
     {_MEASURE_TYPES}
 )
 ENGINE = SummingMergeTree
-PARTITION BY {partition}
-ORDER BY (account_id, {bucket_col}, {', '.join(d for d in dims if d != 'account_id')})
+PARTITION BY toYYYYMM({spec.bucket_col})
+ORDER BY (account_id, {spec.bucket_col}, {', '.join(d for d in dims if d != 'account_id')})
 """
-    view = f"CREATE MATERIALIZED VIEW IF NOT EXISTS {table}_mv TO {table} AS\n{_select(bucket, dims, True, False)}"
-    return (create, view) + backfill_statements(table)
+    view = (f"CREATE MATERIALIZED VIEW IF NOT EXISTS {spec.table}_mv TO {spec.table} AS\n"
+            f"{_select(spec.bucket_expr, dims, True, False)}")
+    return (create, view) + backfill_statements(spec.table)
 
 
 def final_select(table: str) -> str:
     """The rows of one rollup computed from the latest version of every call (no deltas)."""
-    bucket, dims = (_HOUR, _HOURLY_DIMS) if table == HOURLY else (_DAY, _DAILY_DIMS)
-    return _select(bucket, dims, False, True)
+    spec = SPECS[table]
+    return _select(spec.bucket_expr, spec.dims, False, True)
 
 
 def backfill_statements(table: str) -> tuple[str, ...]:
@@ -131,12 +157,12 @@ def backfill_statements(table: str) -> tuple[str, ...]:
 
 
 def rebuild_rollups(store: Store) -> None:
-    """Recompute both rollups from ``ai_calls FINAL`` (repair, or after a bulk load)."""
-    for table in (HOURLY, DAILY):
+    """Recompute every rollup from ``ai_calls FINAL`` (repair, or after a bulk load)."""
+    for table in SPECS:
         for statement in backfill_statements(table):
             store.command(statement)
 
 
-register(Migration(10, "ai_calls_hourly rollup", _rollup_statements(HOURLY, "hour", "DateTime('UTC')", _HOUR,
-                                                                      _HOURLY_DIMS)))
-register(Migration(11, "ai_calls_daily rollup", _rollup_statements(DAILY, "day", "Date", _DAY, _DAILY_DIMS)))
+register(Migration(10, "ai_calls_hourly rollup", _rollup_statements(SPECS[HOURLY])))
+register(Migration(11, "ai_calls_daily rollup", _rollup_statements(SPECS[DAILY])))
+register(Migration(15, "ai_calls_daily_by_model rollup", _rollup_statements(SPECS[DAILY_BY_MODEL])))

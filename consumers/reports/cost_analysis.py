@@ -107,25 +107,29 @@ def cost_analysis(store: Store, params: ReportParams) -> ReportResult:
     rollup = pick_rollup(params)
     where = rollup_where(params, rollup)
     source = f"FROM {rollup.table} AS r {where.sql}"
-    totals = section(store, "totals", "Totals", f"SELECT {GROUP} {source}", where.params)
+    totals = section(store, "totals", "Totals", f"SELECT {GROUP}, "
+                     f"if(sum(r.calls) > 0, 1 - sum(r.errors) / sum(r.calls), NULL) AS success_rate {source}",
+                     where.params)
 
-    def by(name: str, title: str, dims: str, limit: int) -> Section:
-        return section(store, name, title, f"SELECT * FROM (SELECT {dims}, {GROUP} {source} GROUP BY {dims}) "
-                       f"ORDER BY cost_usd DESC NULLS LAST, calls DESC LIMIT {int(limit)}", where.params)
+    def by(name: str, title: str, dims: str, limit: int, src: str = source, args: dict = where.params) -> Section:
+        return section(store, name, title, f"SELECT * FROM (SELECT {dims}, {GROUP} {src} GROUP BY {dims}) "
+                       f"ORDER BY cost_usd DESC NULLS LAST, calls DESC LIMIT {int(limit)}", args)
 
     matrix, cheapest = model_matrix(store, source, where.params)
-    success = section(store, "s", "", f"SELECT if(sum(r.calls) > 0, 1 - sum(r.errors) / sum(r.calls), NULL) {source}",
-                      where.params).rows[0][0]
+    success = totals.rows[0][totals.columns.index("success_rate")]
     i_per_1k = totals.columns.index("cost_per_1k_tokens")
     totals.columns.append("efficiency_score")
     totals.rows[0].append(efficiency(success, totals.rows[0][i_per_1k], cheapest))
+    ops = pick_rollup(params, ("operation",))
+    ow = rollup_where(params, ops)
     hourly = pick_rollup(params, need_hour=True)
     hw = rollup_where(params, hourly)
     summary, _ = project(store, params)
     sections = [
         by("by_model", "Cost by model", "provider, model", params.limit),
         by("by_account", "Top accounts by cost", "account_id", min(params.limit, 15)),
-        by("by_operation", "Cost by operation", "operation", params.limit),
+        by("by_operation", "Cost by operation", "operation", params.limit, f"FROM {ops.table} AS r {ow.sql}",
+           ow.params),
         section(store, "trend", f"Cost by {params.granularity}",
                 f"SELECT {bucket(params, rollup.time_col)} AS period, sum(r.calls) AS calls, {ROLLUP_COST} AS cost_usd, "
                 f"{ROLLUP_UNPRICED} AS unpriced_calls {source} GROUP BY period ORDER BY period", where.params),

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
-from consumers.clickhouse.rollups import DAILY, HOURLY
+from consumers.clickhouse.rollups import DAILY, DAILY_BY_MODEL, HOURLY, SPECS
 from consumers.clickhouse.store import Store
-from consumers.reports.base import BUCKETS, ReportParams, ReportResult, Section
+from consumers.reports.base import BUCKETS, ReportError, ReportParams, ReportResult, Section
 
 T64 = "DateTime64(3, 'UTC')"
 
@@ -54,26 +54,39 @@ class Where:
 class Rollup:
     table: str
     time_col: str
-    has_user: bool
+    dims: frozenset[str]
 
 
-HOURLY_ROLLUP = Rollup(HOURLY, "hour", False)
-DAILY_ROLLUP = Rollup(DAILY, "day", True)
+def _rollup(table: str) -> Rollup:
+    spec = SPECS[table]
+    return Rollup(table, spec.bucket_col, frozenset(spec.dims))
+
+
+HOURLY_ROLLUP = _rollup(HOURLY)
+DAILY_ROLLUP = _rollup(DAILY)
+DAILY_BY_MODEL_ROLLUP = _rollup(DAILY_BY_MODEL)
+#: Smallest first.
+_BY_SIZE = (DAILY_BY_MODEL_ROLLUP, HOURLY_ROLLUP, DAILY_ROLLUP)
+FILTER_DIMS = ("prompt_type", "operation", "provider", "model", "user_id")
 
 
 def _day_aligned(value: datetime | None) -> bool:
     return value is None or value.time() == time(0)
 
 
-def pick_rollup(params: ReportParams, *, need_user: bool = False, need_hour: bool = False) -> Rollup:
-    """The daily rollup when the range is whole days (or a user breakdown is needed), else hourly.
+def pick_rollup(params: ReportParams, need: tuple[str, ...] = (), *, need_hour: bool = False) -> Rollup:
+    """The smallest rollup with the dimensions needed (``need`` plus the filters set) at the time
+    resolution needed: hourly when the granularity is ``hour`` or a bound is not midnight.
 
-    Hourly ranges are widened to whole hours, daily ones to whole days."""
-    if need_user:
-        return DAILY_ROLLUP
-    if need_hour or params.granularity == "hour" or not (_day_aligned(params.start) and _day_aligned(params.end)):
-        return HOURLY_ROLLUP
-    return DAILY_ROLLUP
+    Hourly ranges are widened to whole hours, daily ones to whole days. A user breakdown or filter
+    (only in the daily rollup) with an hour-level range gets whole days."""
+    dims = set(need) | {d for d in FILTER_DIMS if getattr(params, d) is not None}
+    hourly = need_hour or params.granularity == "hour" or not (_day_aligned(params.start) and
+                                                               _day_aligned(params.end))
+    for rollup in _BY_SIZE:
+        if dims <= rollup.dims and (rollup.time_col == "hour" or not hourly):
+            return rollup
+    return DAILY_ROLLUP if "user_id" in dims and not need_hour else HOURLY_ROLLUP
 
 
 def rollup_where(params: ReportParams, rollup: Rollup) -> Where:
@@ -90,7 +103,7 @@ def rollup_where(params: ReportParams, rollup: Rollup) -> Where:
             w.add(f"{col} >= toStartOfHour({{start:{T64}}})", start=params.start)
         if params.end:
             w.add(f"{col} < {{end:{T64}}}", end=params.end)
-    _dimension_filters(w, params, user=rollup.has_user)
+    _dimension_filters(w, params, rollup.dims)
     return w
 
 
@@ -101,19 +114,22 @@ def raw_where(params: ReportParams) -> Where:
         w.add(f"occurred_at >= {{start:{T64}}}", start=params.start)
     if params.end:
         w.add(f"occurred_at < {{end:{T64}}}", end=params.end)
-    _dimension_filters(w, params, user=True)
+    _dimension_filters(w, params, frozenset(FILTER_DIMS))
     if params.success is not None:
         w.add("success = {success:Bool}", success=params.success)
     return w
 
 
-def _dimension_filters(w: Where, params: ReportParams, *, user: bool) -> None:
+def _dimension_filters(w: Where, params: ReportParams, dims: frozenset[str]) -> None:
     if params.account_id is not None:
         w.add("account_id = {account_id:String}", account_id=params.account_id)
-    for name in ("prompt_type", "operation", "provider", "model") + (("user_id",) if user else ()):
+    for name in FILTER_DIMS:
         value = getattr(params, name)
-        if value is not None:
-            w.add(f"{name} = {{{name}:String}}", **{name: value})
+        if value is None:
+            continue
+        if name not in dims:
+            raise ReportError(f"this report cannot filter by {name} over the range asked")
+        w.add(f"{name} = {{{name}:String}}", **{name: value})
 
 
 def bucket(params: ReportParams, col: str) -> str:

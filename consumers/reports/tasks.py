@@ -48,7 +48,7 @@ def task_costs(store: Store, params: ReportParams) -> ReportResult:
                              f"SELECT * FROM (SELECT operation, {RAW_GROUP} FROM ai_calls AS r FINAL {where.sql} "
                              "GROUP BY operation) ORDER BY cost_usd DESC NULLS LAST, calls DESC", where.params)
     else:
-        rollup = pick_rollup(params)
+        rollup = pick_rollup(params, ("operation",))
         rw = rollup_where(params, rollup)
         operations = section(store, "by_operation", "Per operation",
                              f"SELECT * FROM (SELECT operation, sum(r.calls) AS calls, sum(r.errors) AS errors, "

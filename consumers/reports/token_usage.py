@@ -56,9 +56,12 @@ def token_usage(store: Store, params: ReportParams) -> ReportResult:
     source = f"FROM {rollup.table} AS r {where.sql}"
     totals = section(store, "totals", "Totals", f"SELECT {TOTALS} {source}", where.params)
     t = rollup.time_col
+    ops = pick_rollup(params, ("operation",))
+    ow = rollup_where(params, ops)
     sections = [
         top(store, "by_model", "Top models", "provider, model", source, where.params, min(params.limit, 10)),
-        top(store, "by_operation", "Top operations", "operation", source, where.params, min(params.limit, 10)),
+        top(store, "by_operation", "Top operations", "operation", f"FROM {ops.table} AS r {ow.sql}", ow.params,
+            min(params.limit, 10)),
         top(store, "by_account", "Top accounts", "account_id", source, where.params, min(params.limit, 15)),
         section(store, "trend", f"Trend by {params.granularity}",
                 f"SELECT {bucket(params, t)} AS period, sum(r.calls) AS calls, sum(r.input_tokens) AS input_tokens, "

@@ -22,7 +22,7 @@ USAGE = f"""
 def cost_summary(store: Store, params: ReportParams) -> ReportResult:
     if params.granularity == "hour":
         raise ReportError("cost_summary periods are day, week, month, quarter or year")
-    rollup = pick_rollup(params, need_user=True)
+    rollup = pick_rollup(params, ("user_id",))
     where = rollup_where(params, rollup)
     source = f"FROM {rollup.table} AS r {where.sql}"
     period = bucket(params, rollup.time_col)
@@ -42,7 +42,7 @@ def cost_summary(store: Store, params: ReportParams) -> ReportResult:
 @report("users_ranked", "All users ranked by cost", "Every user's cost in the range, highest first (admin).",
         admin_only=True)
 def users_ranked(store: Store, params: ReportParams) -> ReportResult:
-    rollup = pick_rollup(params, need_user=True)
+    rollup = pick_rollup(params, ("user_id",))
     where = rollup_where(params, rollup)
     source = f"FROM {rollup.table} AS r {where.sql}"
     main = section(store, "users", "Users ranked by cost",

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from consumers.clickhouse.rollups import DAILY, HOURLY, rebuild_rollups
+from consumers.clickhouse.rollups import DAILY, DAILY_BY_MODEL, HOURLY, SPECS, rebuild_rollups
 from tests.consumers.reports.seeding import call, insert_calls
 
 T0 = datetime(2026, 2, 27, 23, 30, tzinfo=timezone.utc)
@@ -23,7 +23,12 @@ FROM (SELECT *, {bucket} FROM ai_calls FINAL) GROUP BY {keys} ORDER BY {keys}
 SHAPES = {
     HOURLY: ("toStartOfHour(occurred_at) AS hour", "hour, account_id, model, prompt_type, operation"),
     DAILY: ("toDate(occurred_at) AS day", "day, account_id, user_id, model, prompt_type"),
+    DAILY_BY_MODEL: ("toDate(occurred_at) AS day", "day, account_id, provider, model, prompt_type"),
 }
+
+
+def test_every_rollup_is_checked():
+    assert set(SHAPES) == set(SPECS)
 
 
 def assert_rollups_match_final(store):

@@ -177,3 +177,26 @@ def test_alerts_report_says_when_the_table_is_missing(store):
     store.command("DROP TABLE ai_alerts")
     result = run_report(store, "alerts", ReportParams())
     assert result.rows == [] and result.notes["available"] is False
+
+
+def test_reports_read_the_smallest_rollup_that_can_answer():
+    from consumers.reports.query import pick_rollup
+
+    whole_days = DAY
+    assert pick_rollup(whole_days).table == "ai_calls_daily_by_model"
+    assert pick_rollup(whole_days, ("operation",)).table == "ai_calls_hourly"
+    assert pick_rollup(whole_days, ("user_id",)).table == "ai_calls_daily"
+    assert pick_rollup(ReportParams(start=T, end=T + timedelta(hours=3))).table == "ai_calls_hourly"
+    assert pick_rollup(ReportParams(granularity="hour")).table == "ai_calls_hourly"
+    assert pick_rollup(ReportParams(start=DAY.start, end=DAY.end, operation="plan")).table == "ai_calls_hourly"
+    assert pick_rollup(ReportParams(start=DAY.start, end=DAY.end, user_id="u2")).table == "ai_calls_daily"
+
+
+def test_filters_reach_the_rollups(seeded):
+    store = seeded["store"]
+    only_u2 = run_report(store, "cost", ReportParams(start=DAY.start, end=DAY.end, user_id="u2")).dicts()[0]
+    assert (only_u2["calls"], only_u2["cost_usd"]) == (2, Decimal("0.04"))
+    plan = run_report(store, "cost", ReportParams(start=DAY.start, end=DAY.end, operation="plan")).dicts()[0]
+    assert (plan["calls"], plan["cost_usd"]) == (1, Decimal("0.5"))
+    with pytest.raises(ReportError, match="user_id"):
+        run_report(store, "token_usage", ReportParams(start=DAY.start, end=DAY.end, user_id="u2"))
