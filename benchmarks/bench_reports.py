@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from consumers.clickhouse.migrations import migrate  # noqa: E402
-from consumers.clickhouse.rollups import DAILY, HOURLY, final_select  # noqa: E402
+from consumers.clickhouse.rollups import SPECS, final_select  # noqa: E402
 from consumers.clickhouse.store import Store  # noqa: E402
 from consumers.reports import ReportParams, run_report  # noqa: E402
 
@@ -99,8 +100,8 @@ def generate(store: Store, rows: int, days: int, chunk: int = 250_000) -> float:
     began = time.perf_counter()
     for start in range(0, rows, chunk):
         store.command(sql.replace("{start}", str(start)).replace("{count}", str(min(chunk, rows - start))))
-    store.command("OPTIMIZE TABLE ai_calls_hourly FINAL")
-    store.command("OPTIMIZE TABLE ai_calls_daily FINAL")
+    for table in SPECS:
+        store.command(f"OPTIMIZE TABLE {table} FINAL")
     return time.perf_counter() - began
 
 
@@ -121,7 +122,7 @@ def cases(now: datetime) -> list[tuple[str, str, ReportParams]]:
 
 def use_rollups(store: Store, on: bool) -> None:
     """Point the rollup names at the stored rollups (on) or at views over ``ai_calls FINAL`` (off)."""
-    for table in (HOURLY, DAILY):
+    for table in SPECS:
         _, current = store.rows("SELECT engine FROM system.tables WHERE database = currentDatabase() "
                                 "AND name = {t:String}", {"t": table})
         is_view = current[0][0] == "View"
@@ -180,6 +181,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="ailedger-bench-", dir="/tmp"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the data dir on kill
     try:
         store = Store(f"chdb://{data_dir}", "bench")
         migrate(store)
@@ -210,7 +212,7 @@ def render(args, seconds, sizes, fast, slow) -> str:
         "- stored: " + ", ".join(f"{t} {int(r):,} rows / {int(b) / 1e6:,.0f} MB" for t, r, b in sizes),
         f"- {args.runs} timed runs per case and mode, alternating with/without rollups, after one warm-up each; "
         f"p95 of {args.runs} samples is close to the maximum",
-        "- 'without rollups' runs the same report code with the rollup tables replaced by views over "
+        "- 'without rollups' runs the same report code with the three rollup tables replaced by views over "
         "`ai_calls FINAL`; per-call reports (calls explorer, task_costs, anomalies) read `ai_calls FINAL` in both",
         "", "| report | case | with rollups p50 / p95 (ms) | without rollups p50 / p95 (ms) | speed-up (p50) |",
         "|---|---|---|---|---|",
