@@ -30,6 +30,7 @@ from consumers.alerts import store as alert_store
 from consumers.alerts.store import AlertRecord
 from consumers.alerts.webhooks import WebhookPoster
 from consumers.clickhouse.store import Store
+from consumers.prompt_configs import IDLE_SECONDS
 from schemas.alerts import Alert
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class AlertDelivery:
             setattr(self.stats, r.status, getattr(self.stats, r.status) + 1)
         return records
 
-    def poll_once(self, timeout_ms: int = 200) -> None:
+    def poll_once(self, timeout_ms: int = 20) -> None:
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         alerts = []
         for records in batch.values():
@@ -110,7 +111,8 @@ class AlertDelivery:
                 except ValueError as exc:
                     self.stats.undecodable += 1
                     log.warning("undecodable alert at %s/%s: %s", record.partition, record.offset, exc)
-        if not batch:
+        if not batch:  # idle: polling in a loop would burn a third of a core (see consumers.prompt_configs)
+            self.stop.wait(IDLE_SECONDS)
             return
         try:
             self.handle(alerts)
