@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from typing import Any
 
 import orjson
 
@@ -34,6 +36,8 @@ dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="budget")
 
 #: How long an agent waits at start for the views (budgets, configs) to read their topics.
 VIEWS_READY_SECONDS = 15.0
+TAKE_MESSAGES = int(os.environ.get("AILEDGER_STATS_TAKE_MESSAGES", "500"))
+TAKE_SECONDS = float(os.environ.get("AILEDGER_STATS_TAKE_SECONDS", "0.25"))
 
 
 async def views_ready() -> None:
@@ -54,19 +58,32 @@ def _state(raw: bytes | None) -> SpendState | None:
 
 @app.agent(spend_topic)
 async def account_spend(stream):
-    """Add each spend message to its accounts' and users' monthly totals; fire budget alerts."""
+    """Add runs of spend messages to their accounts' and users' monthly totals; fire budget alerts.
+    Each key is read and written once per run, in the context of its own partition's event."""
+    from stream_processors.stats.agent import writing_as  # one helper for both stages
+
     await views_ready()
-    async for event in stream.events():
-        try:
-            message = loads(event.value)
-            keys = keys_of(message)
-            states = {key: _state(spend_table.get(key.encode())) for key in keys}
-            new, alerts = apply_message(states, message, views.budget)
-        except Exception as exc:  # noqa: BLE001 - Faust would ack and lose it: dead-letter it instead
-            log.exception("spend message failed")
-            await dead_letters.send(f"spend message failed: {type(exc).__name__}: {exc}", event.value or b"",
-                                    event.message)
-            continue
-        for key, state in new.items():
-            spend_table[key.encode()] = orjson.dumps(state.model_dump(mode="json"))
+    async for events in stream.take_events(TAKE_MESSAGES, within=TAKE_SECONDS):
+        states: dict[str, SpendState | None] = {}
+        owner: dict[str, Any] = {}
+        alerts: list[Alert] = []
+        for event in events:
+            try:
+                message = loads(event.value)
+                keys = keys_of(message)
+                for key in keys:
+                    if key not in states:
+                        states[key] = _state(spend_table.get(key.encode()))
+                new, raised = apply_message({k: states[k] for k in keys}, message, views.budget)
+            except Exception as exc:  # noqa: BLE001 - Faust would ack and lose it: dead-letter it instead
+                log.exception("spend message failed")
+                await dead_letters.send(f"spend message failed: {type(exc).__name__}: {exc}", event.value or b"",
+                                        event.message)
+                continue
+            states.update(new)
+            owner.update(dict.fromkeys(new, event))
+            alerts += raised
+        for key, event in owner.items():
+            with writing_as(event):
+                spend_table[key.encode()] = orjson.dumps(states[key].model_dump(mode="json"))  # type: ignore[union-attr]
         await send_alerts(alerts)

@@ -1,14 +1,16 @@
 """The account stage: monthly spend per account and per user, each in one owner.
 
-The costed stage sends, per costed message, the priced spend summed per (account, user, month)
-to the spend topic, to the partition ``partition_for(account, n)``; so every update of an
+The costed stage sends the priced spend of each costed message, summed per (account, user,
+month), to the spend topic at the partition ``partition_for(account, n)``; so every update of an
 account's (and its users') totals is made by the one worker owning that partition, in order
-(lessons-from-peers #6: no check-then-increment race between clients). A spend message is::
+(lessons-from-peers #6: no check-then-increment race between clients). One spend message carries
+the entries of many costed messages (one send per spend partition per run of messages)::
 
-    {"src": [costed_partition, costed_offset], "spend": [[account, user, month, usd, at, event_id], ...]}
+    {"entries": [[costed_partition, costed_offset, account, user, month, usd, at, event_id], ...]}
 
-``apply_message`` is pure. The replay guard is the costed position: a spend message sent again
-(the costed stage replaying after a crash) or read again (this stage replaying) is applied once.
+``apply_message`` is pure. The replay guard is each entry's costed position: an entry sent again
+(the costed stage replaying after a crash, possibly grouped differently) or read again (this
+stage replaying) is applied once.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ def partition_for(account_id: str, partitions: int) -> int:
 
 
 def split_by_partition(entries: list[list[Any]], partitions: int) -> dict[int, list[list[Any]]]:
+    """Entries (``[costed partition, costed offset, account, ...]``) by spend partition."""
     out: dict[int, list[list[Any]]] = defaultdict(list)
     for entry in entries:
-        out[partition_for(entry[0], partitions)].append(entry)
+        out[partition_for(entry[2], partitions)].append(entry)
     return out
 
 
@@ -47,36 +50,38 @@ def apply_message(states: dict[str, SpendState | None], message: dict[str, Any],
                   budget_for: Callable[[str], Budget | None]) -> tuple[dict[str, SpendState], list[Alert]]:
     """New values for every subject of the message (unchanged ones too: they are written again)
     and the threshold alerts. ``states`` holds the current value of each of ``keys_of(message)``."""
-    partition, offset = (int(x) for x in message["src"])
-    source = f"c{partition}"
-    # key -> month -> [amount, latest time, its event id]
-    grouped: dict[str, dict[str, list[Any]]] = defaultdict(dict)
-    for account, user, month, usd, at, event_id in message["spend"]:
+    # key -> costed partition -> month -> [amount, latest time, its event id, highest offset]
+    grouped: dict[str, dict[int, dict[str, list[Any]]]] = defaultdict(lambda: defaultdict(dict))
+    for partition, offset, account, user, month, usd, at, event_id in message["entries"]:
         when = datetime.fromisoformat(at)
         for key in subject_keys(account, user):
-            slot = grouped[key].setdefault(month, [Decimal(0), when, event_id])
+            state = states.get(key)
+            if state is not None and state.applied.get(f"c{partition}", -1) >= int(offset):
+                continue  # applied before this message
+            slot = grouped[key][int(partition)].setdefault(month, [Decimal(0), when, event_id, -1])
             slot[0] += Decimal(usd)
             if when >= slot[1]:
                 slot[1], slot[2] = when, event_id
+            slot[3] = max(slot[3], int(offset))
     out: dict[str, SpendState] = {}
     alerts: list[Alert] = []
-    for key, months in grouped.items():
+    for key in keys_of(message):
         state = states.get(key) or SpendState(key=key)
-        if state.applied.get(source, -1) >= offset:
-            out[key] = state
-            continue
         budget = budget_for(key)
-        for month in sorted(months):
-            amount, when, event_id = months[month]
-            state, raised = add_spend(state, key, month, amount, budget, when, event_id)
-            alerts += raised
-        out[key] = state.model_copy(update={"applied": {**state.applied, source: offset}})
+        applied = dict(state.applied)
+        for partition, months in grouped.get(key, {}).items():
+            for month in sorted(months):
+                amount, when, event_id, offset = months[month]
+                state, raised = add_spend(state, key, month, amount, budget, when, event_id)
+                alerts += raised
+                applied[f"c{partition}"] = max(applied.get(f"c{partition}", -1), offset)
+        out[key] = state.model_copy(update={"applied": applied}) if applied != state.applied else state
     return out, alerts
 
 
 def keys_of(message: dict[str, Any]) -> list[str]:
     keys: dict[str, None] = {}
-    for account, user, *_ in message["spend"]:
+    for _, _, account, user, *_ in message["entries"]:
         for key in subject_keys(account, user):
             keys[key] = None
     return list(keys)

@@ -1,24 +1,33 @@
 """Faust agent of the costed stage: statistics, snapshot, daily usage, anomalies, spend forwarding.
 
-Per costed message (one prompt type, the topic's key): read the prompt type's value and the
-daily rows the message touches, ``step.plan`` them, write each value once, send the spend to the
-account stage (one message per spend partition touched), send alerts. The tables are keyed by
-the prompt type (or by keys containing it), so they are co-partitioned with the costed topic.
+The agent takes up to ``AILEDGER_STATS_TAKE_MESSAGES`` costed messages at a time (or what came
+within ``AILEDGER_STATS_TAKE_SECONDS``), groups them by prompt type, and per prompt type reads
+its value and the daily rows the run touches, ``step.plan``s them, and writes each value once;
+then sends the spend to the account stage (one message per spend partition touched) and the
+alerts. On noida-db every table write costs a changelog send of a few milliseconds, so writing
+once per run instead of once per message is what makes the stage keep up (see the docs).
 
-The API process cannot read these tables, so the values are also published, throttled, to the
-compacted topics ``ai.prompt-stats.v1`` (key: prompt type; statistics state + latest call) and
-``ai.daily-usage.v1`` (key: the daily row's key): every ``AILEDGER_STATS_PUBLISH_SECONDS``
-(default 1 s), each value changed since the last round is sent once.
+Tables are keyed by the prompt type (or keys containing it), co-partitioned with the costed
+topic; each write is made in the context of one of that prompt type's own events, so its
+changelog record goes to that event's partition.
+
+The API process cannot read these tables, so changed values are also published every
+``AILEDGER_STATS_PUBLISH_SECONDS`` (default 1 s) to the compacted topics ``ai.prompt-stats.v1``
+(key: prompt type; statistics state + latest call) and ``ai.daily-usage.v1`` (key: daily key).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import weakref
 from collections import defaultdict
 from datetime import datetime, timezone
+from typing import Any, Iterator
 
 import orjson
+from faust import streams
 
 from ailedger import topics
 from schemas.codec import DecodeError, dumps, unpack
@@ -32,13 +41,15 @@ from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.stats import daily, tables
 from stream_processors.stats.calls import Call, parse_costed
 from stream_processors.stats.guard import Position, parse_source_header
-from stream_processors.stats.step import PromptTypeState, plan, stats_message
+from stream_processors.stats.step import Message, PromptTypeState, plan, stats_message
 
 log = logging.getLogger(__name__)
 
 settings = app.ailedger_settings
 rules = AlertRules()
 PUBLISH_SECONDS = float(os.environ.get("AILEDGER_STATS_PUBLISH_SECONDS", "1.0"))
+TAKE_MESSAGES = int(os.environ.get("AILEDGER_STATS_TAKE_MESSAGES", "500"))
+TAKE_SECONDS = float(os.environ.get("AILEDGER_STATS_TAKE_SECONDS", "0.25"))
 CACHE_LIMIT = 2_000
 
 prompt_types = app.Table(tables.PROMPT_TYPES, key_type=bytes, value_type=bytes, partitions=settings.partitions)
@@ -55,7 +66,18 @@ dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="stats")
 _decoded: dict[bytes, tuple[bytes, PromptTypeState]] = {}
 _dirty_prompt_types: set[bytes] = set()
 _dirty_daily: set[bytes] = set()
-_spend_partitions = settings.partitions
+
+
+@contextlib.contextmanager
+def writing_as(event: Any) -> Iterator[None]:
+    """Make ``event`` the current event: Faust writes a table key into the store and changelog
+    partition of the current event, and after ``take_events`` that is the run's last event, not
+    necessarily one of this prompt type's."""
+    token = streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        streams._current_event.reset(token)
 
 
 def _load_state(key: bytes) -> PromptTypeState | None:
@@ -77,61 +99,77 @@ def _load_row(key: bytes) -> DailyUsage | None:
     return None if raw is None else DailyUsage.model_validate_json(raw)
 
 
-async def _apply(prompt_type: str, calls: list[Call], pos: Position, now: datetime) -> None:
+async def _apply(prompt_type: str, messages: list[Message], event: Any, now: datetime) -> list[list[Any]]:
+    """Plan and write one prompt type's run; returns its spend entries."""
     key = prompt_type.encode()
-    state = _load_state(key)
-    day_keys = {k: daily.encode_key(k) for k in daily.group(calls)}
+    day_keys = {k: daily.encode_key(k) for _, calls in messages for k in daily.group(calls)}
     rows = {k: _load_row(raw_key) for k, raw_key in day_keys.items()}
     budget = views.budget(budget_key("prompt_type", prompt_type=prompt_type))
-    result = plan(state, rows, calls, pos, now, rules, budget)
-    if result.state is not None:
-        encoded = orjson.dumps(result.state.to_wire())
-        prompt_types[key] = encoded
-        _decoded[key] = (encoded, result.state)
-    for day_key, row in result.daily.items():
-        daily_table[day_keys[day_key]] = row.model_dump_json().encode()
-        _dirty_daily.add(day_keys[day_key])
-    if result.snapshot is not None:
-        snapshots[key] = result.snapshot.model_dump_json().encode()
-    if result.spend:
-        for partition, entries in split_by_partition(result.spend, _spend_partitions).items():
-            await spend_topic.send(key=str(partition).encode(), partition=partition,
-                                   value=orjson.dumps({"src": [pos.partition, pos.offset], "spend": entries}))
+    result = plan(_load_state(key), rows, messages, now, rules, budget)
+    with writing_as(event):
+        if result.state is not None:
+            encoded = orjson.dumps(result.state.to_wire())
+            prompt_types[key] = encoded
+            _decoded[key] = (encoded, result.state)
+        for day_key, row in result.daily.items():
+            daily_table[day_keys[day_key]] = row.model_dump_json().encode()
+            _dirty_daily.add(day_keys[day_key])
+        if result.snapshot is not None:
+            snapshots[key] = result.snapshot.model_dump_json().encode()
     await send_alerts(result.alerts)
     _dirty_prompt_types.add(key)
-    config = views.creator.check(prompt_type, calls[0].operation)
+    config = views.creator.check(prompt_type, messages[0][1][0].operation)
     if config is not None:
         await configs_topic.send(key=key, value=dumps(config))
+    return result.spend
+
+
+async def _calls_of(event: Any) -> list[Call]:
+    """The calls of one costed message; what cannot be read is dead-lettered."""
+    try:
+        items = unpack(event.value)
+    except DecodeError as exc:
+        await dead_letters.send(str(exc), event.value or b"", event.message, stage="stats-decode")
+        return []
+    calls = []
+    for item in items:
+        try:
+            calls.append(parse_costed(item))
+        except ValueError as exc:
+            event_id = item.get("event", {}).get("event_id") if isinstance(item, dict) else None
+            await dead_letters.send(str(exc), dumps(item), event.message, event_id=event_id)
+    return calls
 
 
 @app.agent(topic(app, topics.COSTED))
 async def live_stats(stream):
-    """Fold each costed message into its prompt type's live state."""
+    """Fold runs of costed messages into their prompt types' live state."""
     await views_ready()
-    async for event in stream.events():
-        message = event.message
-        try:
-            items = unpack(event.value)
-        except DecodeError as exc:
-            await dead_letters.send(str(exc), event.value or b"", message, stage="stats-decode")
-            continue
-        by_prompt_type: dict[str, list[Call]] = defaultdict(list)
-        for item in items:
-            try:
-                call = parse_costed(item)
-            except ValueError as exc:
-                event_id = item.get("event", {}).get("event_id") if isinstance(item, dict) else None
-                await dead_letters.send(str(exc), dumps(item), message, event_id=event_id)
-                continue
-            by_prompt_type[call.prompt_type].append(call)
-        pos = Position(message.partition, message.offset, parse_source_header(message.headers))
+    async for events in stream.take_events(TAKE_MESSAGES, within=TAKE_SECONDS):
+        runs: dict[str, list[Message]] = defaultdict(list)
+        last_event: dict[str, Any] = {}
+        for event in events:
+            message = event.message
+            pos = Position(message.partition, message.offset, parse_source_header(message.headers))
+            by_prompt_type: dict[str, list[Call]] = defaultdict(list)
+            for call in await _calls_of(event):
+                by_prompt_type[call.prompt_type].append(call)
+            for prompt_type, calls in by_prompt_type.items():
+                runs[prompt_type].append((pos, calls))
+                last_event[prompt_type] = event
         now = datetime.now(timezone.utc)
-        for prompt_type, calls in by_prompt_type.items():
+        spend: list[list[Any]] = []
+        for prompt_type, messages in runs.items():
+            messages.sort(key=lambda m: (m[0].partition, m[0].offset))
             try:
-                await _apply(prompt_type, calls, pos, now)
+                spend += await _apply(prompt_type, messages, last_event[prompt_type], now)
             except Exception as exc:  # noqa: BLE001 - Faust would ack and lose it: dead-letter it instead
                 log.exception("live statistics failed for %s", prompt_type)
-                await dead_letters.send(f"{type(exc).__name__}: {exc}", dumps([c.event_id for c in calls]), message)
+                ids = [c.event_id for _, calls in messages for c in calls]
+                await dead_letters.send(f"{type(exc).__name__}: {exc}", dumps(ids), last_event[prompt_type].message)
+        for partition, entries in split_by_partition(spend, settings.partitions).items():
+            await spend_topic.send(key=str(partition).encode(), partition=partition,
+                                   value=orjson.dumps({"entries": entries}))
 
 
 @app.timer(interval=PUBLISH_SECONDS)
@@ -142,9 +180,8 @@ async def publish_live_views() -> None:
     _dirty_prompt_types.clear()
     for key in keys:
         raw = prompt_types.get(key)
-        if raw is None:
-            continue
-        await stats_topic.send(key=key, value=stats_message(raw, snapshots.get(key), published_at))
+        if raw is not None:
+            await stats_topic.send(key=key, value=stats_message(raw, snapshots.get(key), published_at))
     day_keys = list(_dirty_daily)
     _dirty_daily.clear()
     for key in day_keys:

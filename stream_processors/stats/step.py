@@ -1,15 +1,15 @@
-"""One costed message, decided purely: what every state value, alert and output becomes.
+"""Costed messages of one prompt type, decided purely: what every value, alert and output becomes.
 
 A costed message carries calls of one prompt type. ``plan(...)`` takes the prompt type's state,
-the daily rows the message touches and the message's calls and position, and returns the new
+the daily rows the messages touch and the messages' calls and positions, and returns the new
 values and the outputs; the agent only reads and writes tables and sends. The prompt-type value
 holds the statistics, the anomaly averages and the prompt type's budget spend together, so a
-message costs one read and one write of it.
+run of messages costs one read and one write of it.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -46,15 +46,20 @@ class PromptTypeState:
                    applied={str(k): int(v) for k, v in wire["applied"].items()})
 
 
+Message = tuple[Position, Sequence[Call]]
+
+
 @dataclass
 class Plan:
-    decision: Decision
-    state: PromptTypeState | None
+    decision: Decision  # "apply" if any message was new, else "replay", else "duplicate"
+    state: PromptTypeState | None  # the value to write (again), None if there is none
     new_prompt_type: bool = False
     daily: dict[daily.DayKey, DailyUsage] = field(default_factory=dict)  # every row to write (again)
     snapshot: LatestCall | None = None
     alerts: list[Alert] = field(default_factory=list)
-    spend: list[list[Any]] = field(default_factory=list)  # [account, user, month, usd, at, event_id]
+    #: [costed partition, costed offset, account, user, month, usd, at, event_id] for the account stage
+    spend: list[list[Any]] = field(default_factory=list)
+    decisions: Counter = field(default_factory=Counter)
 
 
 def spend_entries(calls: Sequence[Call]) -> list[list[Any]]:
@@ -89,42 +94,66 @@ def _budget_spend(state: budgets.SpendState, calls: Sequence[Call], budget: Budg
     return state, alerts
 
 
-def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | None], calls: Sequence[Call],
-         pos: Position, now: datetime, rules: AlertRules, budget: Budget | None = None) -> Plan:
-    """Everything one costed message changes. ``rows`` holds the current value of each daily key
-    of ``daily.group(calls)`` (``None`` when absent)."""
-    decision: Decision = "apply" if state is None else guard.decide(state.applied, pos)
-    if decision == "duplicate":
-        return Plan(decision, replace(state, applied=guard.mark(state.applied, pos)))  # type: ignore[arg-type]
-    out = Plan(decision, state, new_prompt_type=state is None)
-    for key, group in daily.group(calls).items():
-        row = rows.get(key)
-        out.daily[key] = row if row is not None and guard.seen(row.applied_offset, pos) else \
-            daily.apply(row, key, group, pos.offset)
-    out.spend = spend_entries(calls)
-    last = snapshot.latest(calls)
-    if state is None or snapshot.replaces(state.stats.last_call_at, last) or decision == "replay":
-        out.snapshot = snapshot.snapshot_of(last)
-    if decision == "replay":
+def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | None],
+         messages: Sequence[Message], now: datetime, rules: AlertRules, budget: Budget | None = None) -> Plan:
+    """Everything a run of costed messages of one prompt type changes (the agent takes several
+    messages at a time: each value is then written once per run, not once per message).
+
+    ``messages`` are ``(position, calls)`` in offset order; ``rows`` holds the current value of
+    every daily key their calls touch (``None`` when absent). Each message is decided on its own
+    against the prompt type's guard: applied, replayed (already in the state: only the values
+    that missed it are updated, its spend is forwarded again) or an upstream duplicate (ignored).
+    """
+    out = Plan("apply", state, new_prompt_type=state is None)
+    applied = dict(state.applied) if state is not None else {}
+    fresh: list[Call] = []
+    kept: list[Message] = []
+    for pos, calls in messages:
+        decision = guard.decide(applied, pos)
+        out.decisions[decision] += 1
+        applied = guard.mark(applied, pos)
+        if decision == "duplicate":
+            continue
+        kept.append((pos, calls))
+        if decision == "apply":
+            fresh.extend(calls)
+        out.spend += [[pos.partition, pos.offset, *entry] for entry in spend_entries(calls)]
+    out.decision = "apply" if fresh else ("replay" if kept else "duplicate")
+
+    current = dict(rows)
+    for pos, calls in kept:
+        for key, group in daily.group(calls).items():
+            row = current.get(key)
+            if row is None or not guard.seen(row.applied_offset, pos):
+                current[key] = daily.apply(row, key, group, pos.offset)
+            out.daily[key] = current[key]  # type: ignore[assignment]
+
+    seen = [c for _, calls in kept for c in calls]
+    if seen:
+        last = snapshot.latest(seen)
+        if state is None or snapshot.replaces(state.stats.last_call_at, last) or out.decision == "replay":
+            out.snapshot = snapshot.snapshot_of(last)
+    if not fresh:
+        out.state = None if state is None else replace(state, applied=applied)
         return out
 
-    prompt_type = calls[0].prompt_type
+    prompt_type = fresh[0].prompt_type
     if state is None:
         state = PromptTypeState(prompt_type_stats_empty(prompt_type), anomaly.AnomalyState(),
                                 budgets.SpendState(key=budget_key("prompt_type", prompt_type=prompt_type)), {})
     found = state.anomaly
-    for call in calls:
+    for call in fresh:
         found, raised = anomaly.step(found, call, rules)
         out.alerts += raised
-    stats = prompt_stats.update(state.stats, calls, now)
+    stats = prompt_stats.update(state.stats, fresh, now)
     window = prompt_stats.window_totals(stats, now, rules.error_window_seconds)
     found, raised_rate = anomaly.check_error_rate(found, prompt_type, window, now, rules)
     if raised_rate is not None:
         out.alerts.append(raised_rate)
-    spend, raised_budget = _budget_spend(state.spend, calls, budget)
+    spend, raised_budget = _budget_spend(state.spend, fresh, budget)
     out.alerts += raised_budget
-    latest_ts = max(c.ts for c in calls)  # event time, like the cool-downs
-    out.state = PromptTypeState(stats, anomaly.prune(found, latest_ts, rules), spend, guard.mark(state.applied, pos))
+    latest_ts = max(c.ts for c in fresh)  # event time, like the cool-downs
+    out.state = PromptTypeState(stats, anomaly.prune(found, latest_ts, rules), spend, applied)
     return out
 
 

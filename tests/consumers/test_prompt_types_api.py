@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 def publish_as_the_worker(settings, calls) -> None:
     """What the worker publishes after processing ``calls`` (one prompt type) as one message."""
-    result = plan(None, {}, calls, Position(0, 0), NOW, AlertRules())
+    result = plan(None, {}, [(Position(0, 0), calls)], NOW, AlertRules())
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
     key = calls[0].prompt_type.encode()
     state = orjson.dumps(result.state.to_wire())

@@ -9,7 +9,7 @@ AT = "2026-11-10T00:00:00+00:00"
 
 
 def message(offset, *entries, partition=0):
-    return {"src": [partition, offset], "spend": [list(e) for e in entries]}
+    return {"entries": [[partition, offset, *e] for e in entries]}
 
 
 def run(states, msg):
@@ -39,6 +39,14 @@ def test_a_message_applied_once_is_not_applied_again_but_its_values_are_rewritte
 
 def test_accounts_map_to_stable_partitions():
     assert partition_for("acme", 4) == partition_for("acme", 4)
-    split = split_by_partition([["acme", "", "m", "1", AT, "e"], ["b", "", "m", "1", AT, "e"]], 4)
+    split = split_by_partition([[0, 1, "acme", "", "m", "1", AT, "e"], [0, 1, "b", "", "m", "1", AT, "e"]], 4)
     assert sum(len(v) for v in split.values()) == 2
-    assert all(partition_for(e[0], 4) == p for p, entries in split.items() for e in entries)
+    assert all(partition_for(e[2], 4) == p for p, entries in split.items() for e in entries)
+
+
+def test_entries_of_many_costed_messages_in_one_spend_message_are_guarded_one_by_one():
+    states, _ = run({}, message(5, ("acme", "", "2026-11", "1", AT, "e5")))
+    regrouped = {"entries": [[0, o, "acme", "", "2026-11", "1", AT, f"e{o}"] for o in range(4, 8)]}
+    states, _ = run(states, regrouped)
+    account = states[budget_key("account", "acme")]
+    assert account.spent_usd == Decimal(3) and account.applied == {"c0": 7}

@@ -22,8 +22,11 @@ class Tables:
         self.rows = {}
 
     def process(self, calls, pos, budget=None, now=NOW):
-        keys = daily.group(calls)
-        result = plan(self.state, {k: self.rows.get(k) for k in keys}, calls, pos, now, RULES, budget)
+        return self.process_run([(pos, calls)], budget, now)
+
+    def process_run(self, messages, budget=None, now=NOW):
+        keys = {k for _, calls in messages for k in daily.group(calls)}
+        result = plan(self.state, {k: self.rows.get(k) for k in keys}, messages, now, RULES, budget)
         if result.state is not None:
             self.state = result.state
         self.rows.update(result.daily)
@@ -38,7 +41,7 @@ def test_first_message_creates_the_prompt_type_with_stats_daily_rows_snapshot_an
     assert t.state.stats.all_time.calls == 2 and t.state.stats.all_time.cost_usd == Decimal(3)
     assert len(result.daily) == 2
     assert result.snapshot.prompt == "p2"
-    assert sorted((e[1], e[3]) for e in result.spend) == [("u1", "1"), ("u2", "2")]
+    assert sorted((e[0], e[1], e[3], e[5]) for e in result.spend) == [(0, 0, "u1", "1"), (0, 0, "u2", "2")]
 
 
 def test_a_replayed_message_changes_nothing_but_rewrites_its_values_and_resends_its_spend():
@@ -92,6 +95,19 @@ def test_prompt_type_budget_fires_from_the_prompt_type_value():
     result = t.process([call(cost="6")], Position(0, 0), budget)
     assert [(a.kind, a.figures["threshold_pct"]) for a in result.alerts] == [(AlertKind.BUDGET_THRESHOLD, 50)]
     assert t.state.spend.spent_usd == Decimal(6)
+
+
+def test_a_run_of_messages_is_one_update_and_a_regrouped_replay_applies_only_the_new_ones():
+    t = Tables()
+    msgs = [(Position(1, o), [call(cost="1", user_id=f"u{o}")]) for o in range(5)]
+    first = t.process_run(msgs[:3])
+    assert first.decisions == {"apply": 3} and t.state.stats.all_time.calls == 3
+    assert [(e[1], e[3]) for e in first.spend] == [(0, "u0"), (1, "u1"), (2, "u2")]
+    again = t.process_run(msgs[1:])  # after a crash the worker takes the messages in another grouping
+    assert again.decisions == {"replay": 2, "apply": 2} and again.decision == "apply"
+    assert t.state.stats.all_time.calls == 5 and t.state.stats.all_time.cost_usd == Decimal(5)
+    assert sum(r.calls for r in t.rows.values()) == 5
+    assert [e[1] for e in again.spend] == [1, 2, 3, 4]  # replayed spend is forwarded again, guarded there
 
 
 def test_state_round_trips_through_its_wire_form():
