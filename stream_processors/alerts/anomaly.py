@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from schemas.alerts import Alert, AlertKind, Severity, stable_alert_id
 from stream_processors.alerts.rules import AlertRules
@@ -28,20 +29,29 @@ from stream_processors.stats.calls import Call
 from stream_processors.stats.totals import Totals
 
 
-class Baseline(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(frozen=True, slots=True)
+class Baseline:
     cost_n: int = 0
     cost_avg: float = 0.0
     latency_n: int = 0
     latency_avg: float = 0.0
 
 
-class AnomalyState(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class AnomalyState:
+    """Frozen dataclasses, not pydantic models: ``step`` runs once per call (see ``stats.sketch``)."""
 
-    models: dict[str, Baseline] = {}
-    fired: dict[str, float] = {}  # condition key -> event time (epoch s) it last fired
+    models: dict[str, Baseline] = field(default_factory=dict)
+    fired: dict[str, float] = field(default_factory=dict)  # condition key -> event time (epoch s) it last fired
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"models": {m: [b.cost_n, b.cost_avg, b.latency_n, b.latency_avg] for m, b in self.models.items()},
+                "fired": self.fired}
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> "AnomalyState":
+        return cls({str(m): Baseline(int(a), float(b), int(c), float(d)) for m, (a, b, c, d) in wire["models"].items()},
+                   {str(k): float(t) for k, t in wire["fired"].items()})
 
 
 def _rolling(avg: float, n: int, value: float, alpha: float) -> float:
@@ -89,8 +99,8 @@ def step(state: AnomalyState, call: Call, rules: AlertRules) -> tuple[AnomalySta
                 {"cost_usd": str(call.cost_usd), "rolling_avg_usd": str(Decimal(repr(base.cost_avg))),
                  "factor": round(cost / base.cost_avg, 3), "threshold_factor": rules.cost_factor,
                  "history_calls": base.cost_n}, **common)))
-        base = base.model_copy(update={"cost_n": base.cost_n + 1,
-                                       "cost_avg": _rolling(base.cost_avg, base.cost_n, cost, rules.ewma_alpha)})
+        base = replace(base, cost_n=base.cost_n + 1,
+                       cost_avg=_rolling(base.cost_avg, base.cost_n, cost, rules.ewma_alpha))
 
     if call.success:
         latency = call.latency_ms
@@ -105,14 +115,15 @@ def step(state: AnomalyState, call: Call, rules: AlertRules) -> tuple[AnomalySta
                 {"latency_ms": latency, "rolling_avg_ms": round(base.latency_avg, 3),
                  "factor": round(latency / base.latency_avg, 3), "threshold_factor": rules.latency_factor,
                  "history_calls": base.latency_n}, **common)))
-        base = base.model_copy(update={
-            "latency_n": base.latency_n + 1,
-            "latency_avg": _rolling(base.latency_avg, base.latency_n, latency, rules.ewma_alpha)})
+        base = replace(base, latency_n=base.latency_n + 1,
+                       latency_avg=_rolling(base.latency_avg, base.latency_n, latency, rules.ewma_alpha))
 
-    fired = dict(state.fired)
-    for condition, _ in raised:
-        fired[condition] = ts
-    return AnomalyState(models={**state.models, call.model: base}, fired=fired), [a for _, a in raised]
+    fired = state.fired
+    if raised:
+        fired = {**fired, **{condition: ts for condition, _ in raised}}
+    models = dict(state.models)
+    models[call.model] = base
+    return AnomalyState(models, fired), [a for _, a in raised]
 
 
 def check_error_rate(state: AnomalyState, prompt_type: str, window: Totals, now: datetime,
@@ -130,10 +141,10 @@ def check_error_rate(state: AnomalyState, prompt_type: str, window: Totals, now:
         ts, rules, f"{rate:.0%} of the last {window.calls} calls in {minutes} min failed",
         {"error_rate": round(rate, 4), "errors": window.errors, "calls": window.calls,
          "window_seconds": rules.error_window_seconds, "threshold": rules.error_rate}, now)
-    return state.model_copy(update={"fired": {**state.fired, "error_rate": ts}}), alert
+    return replace(state, fired={**state.fired, "error_rate": ts}), alert
 
 
 def prune(state: AnomalyState, now_ts: float, rules: AlertRules) -> AnomalyState:
     """Forget fired conditions whose cool-down has passed (keeps the state small)."""
     fired = {k: t for k, t in state.fired.items() if now_ts - t < rules.cooldown_seconds}
-    return state if len(fired) == len(state.fired) else state.model_copy(update={"fired": fired})
+    return state if len(fired) == len(state.fired) else replace(state, fired=fired)

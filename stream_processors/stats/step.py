@@ -35,13 +35,13 @@ class PromptTypeState:
     applied: dict[str, int]
 
     def to_wire(self) -> dict[str, Any]:
-        return {"stats": prompt_stats.to_wire(self.stats), "anomaly": self.anomaly.model_dump(mode="json"),
+        return {"stats": prompt_stats.to_wire(self.stats), "anomaly": self.anomaly.to_wire(),
                 "spend": self.spend.model_dump(mode="json"), "applied": self.applied}
 
     @classmethod
     def from_wire(cls, wire: dict[str, Any]) -> "PromptTypeState":
         return cls(stats=prompt_stats.from_wire(wire["stats"]),
-                   anomaly=anomaly.AnomalyState.model_validate(wire["anomaly"]),
+                   anomaly=anomaly.AnomalyState.from_wire(wire["anomaly"]),
                    spend=budgets.SpendState.model_validate(wire["spend"]),
                    applied={str(k): int(v) for k, v in wire["applied"].items()})
 
