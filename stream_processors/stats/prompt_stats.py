@@ -22,7 +22,7 @@ from typing import Sequence
 
 from dataclasses import dataclass, replace
 
-from schemas.stats import PromptTypeStatsView, StatsSummary
+from schemas.stats import PromptTypeStatsView
 from stream_processors.stats.calls import Call
 from stream_processors.stats.totals import Totals, merge_totals, summarize, totals_of
 
@@ -144,6 +144,3 @@ def view(state: PromptTypeStats, now: datetime | None = None) -> PromptTypeStats
         last_24h=summarize(window_totals(state, now, 86400), 86400),
     )
 
-
-def empty_summary(window_seconds: int | None = None) -> StatsSummary:
-    return StatsSummary(window_seconds=window_seconds)
