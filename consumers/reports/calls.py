@@ -50,7 +50,9 @@ def calls(store: Store, params: ReportParams) -> ReportResult:
                    f"SELECT {LIST_COLUMNS} FROM ai_calls FINAL {where.sql} "
                    "ORDER BY occurred_at DESC, event_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
                    where.params | {"limit": params.limit, "offset": params.offset})
-    _, count = store.rows(f"SELECT count() FROM ai_calls FINAL {where.sql}", where.params)
+    # Exact without FINAL: every call has one row with is_new = 1 (its first stored version), and
+    # the explorer's filters are on the event's own fields, the same in every version.
+    _, count = store.rows(f"SELECT count() FROM ai_calls {where.also('is_new = 1').sql}", where.params)
     return result_from("calls", page, [], total=count[0][0], limit=params.limit, offset=params.offset,
                        start=where.params.get("start"), end=where.params.get("end"))
 

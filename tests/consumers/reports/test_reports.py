@@ -124,6 +124,7 @@ def test_calls_explorer_filters_search_and_pages(seeded):
     by_id = run_report(store, "calls", ReportParams(start=DAY.start, end=DAY.end,
                                                     search=str(seeded["spike"]["event_id"]).upper())).dicts()
     assert len(by_id) == 1
+    insert_calls(store, [dict(seeded["cheap"][0], version=2, cost_total_usd=Decimal("0.02"))])  # a re-rating
     page = run_report(store, "calls", ReportParams(start=DAY.start, end=DAY.end, limit=5, offset=5))
     assert len(page.rows) == 5 and page.notes["total"] == 13
     assert page.dicts()[0]["event_id"] == newest[5]["event_id"]
