@@ -67,6 +67,10 @@ class WorkerSettings(CommonSettings):
         default=None, pattern=r"^[A-Za-z0-9_.\-]+$",
         description="Static group membership (e.g. a StatefulSet pod name): a restarted worker takes its "
                     "partitions back at once instead of after a rebalance.")
+    rebalance_timeout_s: float = Field(default=60.0, gt=0, le=600,
+                                       description="How long a rebalance waits for members to rejoin.")
+    session_timeout_s: float = Field(default=60.0, gt=0, le=600,
+                                     description="A silent worker is considered dead after this long.")
     table_store: str = Field(default="rocksdb://", description="Faust table store: rocksdb:// or memory://")
     pricing_file: Path | None = Field(default=None, description="YAML/JSON price overrides.")
     credits_file: Path | None = Field(default=None, description="YAML/JSON credit rules.")

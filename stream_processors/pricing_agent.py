@@ -31,23 +31,20 @@ async def follow_prices():
 
 @app.agent(topic(app, topics.RAW))
 async def price_calls(stream):
-    """Price raw batches and emit costed batches keyed by prompt type.
+    """Price each raw message's batch and emit one costed message per prompt type in it.
 
-    Faust's cost is per message in and per message out, so up to ``settings.take_messages``
-    raw messages are priced together and their calls leave as one message per prompt type
-    (at most ``max_costed_batch`` calls each). The raw messages are acked after the sends.
+    One raw message at a time: Faust acks a message only when the next one is taken, so its
+    costed calls are always sent before its offset can be committed. (Pricing several raw
+    messages together with ``take_events`` lost messages when a worker left the group
+    mid-batch: that helper acks its whole buffer even when the body is cancelled.)
     """
     try:  # price nothing before the overrides on the pricing topic are in
         await asyncio.wait_for(prices_loaded.wait(), timeout=60)
     except asyncio.TimeoutError:
         log.warning("pricing topic not read within 60s; pricing with the catalog and file overrides only")
-    async for events in stream.take_events(settings.take_messages, within=settings.take_seconds):
-        by_prompt_type: dict[str, list] = {}
-        for event in events:
-            for prompt_type, calls in (await _price_message(event)).items():
-                by_prompt_type.setdefault(prompt_type, []).extend(calls)
-        size = settings.max_costed_batch
-        for prompt_type, calls in by_prompt_type.items():
+    size = settings.max_costed_batch
+    async for event in stream.events():
+        for prompt_type, calls in (await _price_message(event)).items():
             key = prompt_type.encode()
             for start in range(0, len(calls), size):
                 await costed_topic.send(key=key, value=encode_batch(calls[start:start + size]))

@@ -104,14 +104,20 @@ def worker_factory(settings, tmp_path, unique_id):
 
     started = []
 
-    def start(name: str = "w1", home: str | None = None, **env):
-        """``home`` names the worker's data dir (RocksDB tables); a restart passes the same one."""
+    def start(name: str = "w1", home: str | None = None, static: bool = True, **env):
+        """``home`` names the worker's data dir (RocksDB tables); a restart passes the same one.
+        ``static=False`` joins with dynamic membership (a graceful stop then leaves the group)."""
         log = tmp_path / f"worker-{name}.log"
         home_dir = tmp_path / f"home-{home or name}"
         # A stable instance id per node (static membership): a restarted worker takes its partitions
         # back at once. (noida-db also needs it: with dynamic membership it elects a killed member
         # as group leader and the group never settles.)
-        env.setdefault("AILEDGER_INSTANCE_ID", f"node-{home or name}")
+        if static:
+            env.setdefault("AILEDGER_INSTANCE_ID", f"node-{home or name}")
+        # Short group timeouts keep rebalances in tests to seconds (noida-db waits the full
+        # rebalance timeout before completing a join).
+        env.setdefault("AILEDGER_REBALANCE_TIMEOUT_S", "10")
+        env.setdefault("AILEDGER_SESSION_TIMEOUT_S", "10")
         proc = spawn(worker_command("info"), settings_env(settings, AILEDGER_APP_ID=f"app{unique_id}",
                                                           AILEDGER_HOME=str(home_dir), **env), log)
         started.append(proc)
