@@ -125,6 +125,9 @@ def sqlite_baseline(events) -> dict:
 
 
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still stops broker and worker
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rate", type=int, default=20_000)
@@ -150,7 +153,10 @@ def main() -> None:
                    "flood": flood(settings, services.store, events),
                    "paced": paced(settings, services.store, args.rate, args.seconds),
                    "baseline_sqlite": sqlite_baseline(events[:50_000])}
-        print(json.dumps(results, indent=2, default=str))
+        text = json.dumps(results, indent=2, default=str)
+        print(text)
+        out = Path(__file__).parent / "results" / "pipeline.json"
+        out.write_text(text + "\n")
     finally:
         if services is not None:
             services.stop()

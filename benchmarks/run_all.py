@@ -1,0 +1,36 @@
+"""``make bench``: every benchmark, one after the other (they share the machine's 2 cores, so
+never in parallel). Results are printed and written under benchmarks/results/; BENCHMARKS.md
+summarises them with the machine and date.
+
+    python benchmarks/run_all.py [--quick]   # --quick: smaller runs (minutes, not an hour)
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(*args: str) -> None:
+    print(f"\n=== {' '.join(args)}", flush=True)
+    subprocess.run([sys.executable, *args], check=True, cwd=HERE.parent)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    quick = parser.parse_args().quick
+    run(str(HERE / "bench_pricing.py"), "--write")
+    run(str(HERE / "bench_pipeline.py"), "--events", "50000" if quick else "200000",
+        "--seconds", "10" if quick else "30")
+    run(str(HERE / "bench_sdk.py"), "--events", "50000" if quick else "200000")
+    run(str(HERE / "bench_reports.py"), "--rows", "1000000" if quick else "10000000",
+        "--out", str(HERE / "results" / "reports.md"))
+
+
+if __name__ == "__main__":
+    main()
