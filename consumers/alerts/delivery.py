@@ -176,7 +176,7 @@ class AlertDelivery:
         try:
             self.poster.close()
         finally:
-            self.consumer.close()
+            self.consumer.close(timeout_ms=5000)  # a broker that ignores LeaveGroup must not hold the stop for 30 s
 
 
 def run_alert_delivery(settings: CommonSettings, store: Store, stop_event: threading.Event) -> None:

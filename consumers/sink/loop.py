@@ -213,4 +213,4 @@ class TopicSink:
                 self._producer.flush()
                 self._producer.close()
         finally:
-            self.consumer.close()
+            self.consumer.close(timeout_ms=5000)  # a broker that ignores LeaveGroup must not hold the stop for 30 s
