@@ -51,7 +51,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
         with open(path, newline="", encoding="utf-8") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
                 try:
-                    yield number, {k: _csv_value(k, v) for k, v in row.items() if k and _csv_value(k, v) is not None}
+                    values = {k: _csv_value(k, v) for k, v in row.items() if k}
+                    yield number, {k: v for k, v in values.items() if v is not None}
                 except ValueError as exc:
                     yield number, ValueError(f"bad value: {exc}")
         return
