@@ -23,14 +23,15 @@ def _input_buckets(total: int, details: Any) -> tuple[int, int, int]:
     return uncached, cached, written
 
 
-def chat_usage(usage: Any, model: str | None = None) -> Usage:
-    """Buckets of a Chat Completions ``usage`` object (``CompletionUsage`` or its dict)."""
+def _usage(usage: Any, model: str | None, prefix_in: str, prefix_out: str) -> Usage:
+    """Disjoint buckets from inclusive totals ``<prefix_in>_tokens`` / ``<prefix_out>_tokens``
+    and their ``..._tokens_details`` (cached and cache-write input; reasoning output)."""
     uncached, cached, written = _input_buckets(
-        count(usage, "prompt_tokens"), pick(usage, "prompt_tokens_details")
+        count(usage, f"{prefix_in}_tokens"), pick(usage, f"{prefix_in}_tokens_details")
     )
     visible, reasoning = split(
-        count(usage, "completion_tokens"),
-        count(pick(usage, "completion_tokens_details"), "reasoning_tokens"),
+        count(usage, f"{prefix_out}_tokens"),
+        count(pick(usage, f"{prefix_out}_tokens_details"), "reasoning_tokens"),
     )
     return Usage(
         model=model,
@@ -40,25 +41,16 @@ def chat_usage(usage: Any, model: str | None = None) -> Usage:
         output_tokens=visible,
         reasoning_tokens=reasoning,
     )
+
+
+def chat_usage(usage: Any, model: str | None = None) -> Usage:
+    """Buckets of a Chat Completions ``usage`` object (``CompletionUsage`` or its dict)."""
+    return _usage(usage, model, "prompt", "completion")
 
 
 def responses_usage(usage: Any, model: str | None = None) -> Usage:
     """Buckets of a Responses API ``usage`` object (``ResponseUsage`` or its dict)."""
-    uncached, cached, written = _input_buckets(
-        count(usage, "input_tokens"), pick(usage, "input_tokens_details")
-    )
-    visible, reasoning = split(
-        count(usage, "output_tokens"),
-        count(pick(usage, "output_tokens_details"), "reasoning_tokens"),
-    )
-    return Usage(
-        model=model,
-        input_tokens=uncached,
-        cache_read_tokens=cached,
-        cache_write_tokens=written,
-        output_tokens=visible,
-        reasoning_tokens=reasoning,
-    )
+    return _usage(usage, model, "input", "output")
 
 
 def from_response(response: Any) -> Usage | None:
