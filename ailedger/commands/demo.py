@@ -81,7 +81,10 @@ def _stored(store, ids) -> int:
 def _print_report(store, console) -> None:
     from consumers.reports import ReportParams, render_table, run_report
 
-    console.print(render_table(run_report(store, "cost", ReportParams())))
+    import shutil
+
+    width = max(shutil.get_terminal_size((160, 40)).columns, 100)
+    console.file.write(render_table(run_report(store, "cost", ReportParams()), width=width) + "\n")
 
 
 def _write_demo_prices(settings) -> None:
