@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 from ailedger.settings import CommonSettings
 
@@ -50,10 +49,6 @@ def spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Pop
     return process
 
 
-def start_worker(settings: CommonSettings, log_path: Path, **extra_env: str) -> subprocess.Popen:
-    return spawn(worker_command(), settings_env(settings, **extra_env), log_path)
-
-
 def wait_for_log(process: subprocess.Popen, log_path: Path, marker: str, timeout: float) -> None:
     """Wait until ``marker`` appears in this run's part of the child's log (or fail if it exits
     or times out)."""
@@ -69,15 +64,6 @@ def wait_for_log(process: subprocess.Popen, log_path: Path, marker: str, timeout
                     return
         time.sleep(0.1)
     raise RuntimeError(f"{log_path.stem} not ready after {timeout:.0f}s; see {log_path}")
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
 
 
 def stop(process: subprocess.Popen, timeout: float = 15.0, sig: int = signal.SIGTERM) -> int | None:

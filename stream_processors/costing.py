@@ -31,10 +31,6 @@ class CostedBatch:
     failures: list[Failure] = field(default_factory=list)
     unpriced: list[AICallEvent] = field(default_factory=list)
 
-    @property
-    def count(self) -> int:
-        return sum(len(v) for v in self.by_prompt_type.values())
-
 
 def costed_call_dict(event: AICallEvent, cost: Any, version: int, priced_at: datetime) -> dict[str, Any]:
     """The ``ai.call.costed.v1`` wire form, built without re-validating the event."""

@@ -62,18 +62,6 @@ def settings(broker_bootstrap: str, chdb_dsn: str, unique_id: str, tmp_path: Pat
     )
 
 
-def settings_env(settings: CommonSettings) -> dict[str, str]:
-    """Environment for a subprocess (worker, sink) that must see the same settings."""
-    return {
-        "AILEDGER_HOME": str(settings.home),
-        "AILEDGER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "AILEDGER_TOPIC_PREFIX": settings.topic_prefix,
-        "AILEDGER_PARTITIONS": str(settings.partitions),
-        "AILEDGER_CLICKHOUSE_DSN": settings.clickhouse_dsn,
-        "AILEDGER_CLICKHOUSE_DATABASE": settings.clickhouse_database,
-    }
-
-
 @pytest.fixture
 def topics(settings: CommonSettings) -> CommonSettings:
     """Create this test's topics on the real broker."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -53,7 +53,6 @@ class SinkStats:
     commit_failures: int = 0
     dead_letters: int = 0
     last_flush_ms: float = 0.0
-    lag_by_partition: dict[int, int] = field(default_factory=dict)
 
 
 class _Revoker(ConsumerRebalanceListener):
