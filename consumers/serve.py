@@ -10,7 +10,7 @@ import logging
 import threading
 from typing import Callable
 
-from ailedger import topics
+from ailedger import kafka_pacing, topics
 from ailedger.settings import ApiSettings
 from consumers.clickhouse.migrations import migrate
 from consumers.clickhouse.store import Store
@@ -25,6 +25,7 @@ class Services:
     """The sinks (and other consumer threads) around one store."""
 
     def __init__(self, settings: ApiSettings, store: Store | None = None):
+        kafka_pacing.install()  # before any consumer: noida-db answers empty fetches at once
         self.settings = settings
         self.store = store or Store.from_settings(settings)
         migrate(self.store, settings.text_ttl_days)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import faust
 
-from ailedger import topics
+from ailedger import kafka_pacing, topics
 from ailedger.settings import WorkerSettings
 
 
 def create_app(settings: WorkerSettings | None = None) -> faust.App:
+    kafka_pacing.install()  # noida-db answers empty fetches at once: pace re-fetches (no-op on Kafka)
     settings = settings or WorkerSettings()
     datadir = settings.home / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
