@@ -24,6 +24,7 @@ from stream_processors.app import app, topic
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.prompt_configs import WorkerViews
 from stream_processors.stats import tables
+from stream_processors.taking import take_acked
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ async def account_spend(stream):
     from stream_processors.stats.agent import writing_as  # one helper for both stages
 
     await views_ready()
-    async for events in stream.take_events(TAKE_MESSAGES, within=TAKE_SECONDS):
+    async for events in take_acked(stream, TAKE_MESSAGES, TAKE_SECONDS):
         states: dict[str, SpendState | None] = {}
         owner: dict[str, Any] = {}
         alerts: list[Alert] = []

@@ -42,6 +42,7 @@ from stream_processors.stats import daily, tables
 from stream_processors.stats.calls import Call, parse_costed
 from stream_processors.stats.guard import Position, parse_source_header
 from stream_processors.stats.step import Message, PromptTypeState, plan, stats_message
+from stream_processors.taking import take_acked
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ _dirty_daily: set[bytes] = set()
 @contextlib.contextmanager
 def writing_as(event: Any) -> Iterator[None]:
     """Make ``event`` the current event: Faust writes a table key into the store and changelog
-    partition of the current event, and after ``take_events`` that is the run's last event, not
+    partition of the current event, and after ``take_acked`` that is the run's last event, not
     necessarily one of this prompt type's."""
     token = streams._current_event.set(weakref.ref(event))
     try:
@@ -145,7 +146,7 @@ async def _calls_of(event: Any) -> list[Call]:
 async def live_stats(stream):
     """Fold runs of costed messages into their prompt types' live state."""
     await views_ready()
-    async for events in stream.take_events(TAKE_MESSAGES, within=TAKE_SECONDS):
+    async for events in take_acked(stream, TAKE_MESSAGES, TAKE_SECONDS):
         runs: dict[str, list[Message]] = defaultdict(list)
         last_event: dict[str, Any] = {}
         for event in events:

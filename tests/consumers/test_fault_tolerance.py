@@ -37,31 +37,9 @@ def count(store) -> int:
     return int(store.rows("SELECT uniqExact(event_id) FROM ai_calls")[1][0][0])
 
 
-def settle_and_repair(settings, store, events, timeout: float = 180.0) -> int:
-    """Wait until every event is stored, or the count stops moving; then run the documented
-    recovery for the open defect (issue 7: a worker leaving mid-stream can leave raw events
-    unpriced): a repair replay over the events' time range. Returns how many were missing."""
-    from datetime import timedelta
-
-    from ailedger.settings import WorkerSettings
-    from stream_processors.replay import replay
-
-    last, stable_since, deadline = -1, time.monotonic(), time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        now = count(store)
-        if now == len(events):
-            return 0
-        if now != last:
-            last, stable_since = now, time.monotonic()
-        elif time.monotonic() - stable_since > 20:
-            break
-        time.sleep(0.5)
-    missing = len(events) - count(store)
-    start = min(e.occurred_at for e in events)
-    end = max(e.occurred_at for e in events) + timedelta(milliseconds=1)
-    replay(WorkerSettings(**settings.model_dump()), start, end, mode="repair")
-    print(f"\n{missing} of {len(events)} events were not priced before the repair replay")
-    return missing
+def all_stored(store, services, events, timeout: float = 180.0) -> None:
+    """Wait until every event is stored (no repair replay: nothing may be left behind)."""
+    assert wait_for(lambda: count(store) == len(events), timeout=timeout), diagnose(store, services, events)
 
 
 def diagnose(store, services, events) -> str:
@@ -91,18 +69,19 @@ def test_clickhouse_unavailable_for_a_while(settings, topics, store, worker_fact
     assert ledger_totals(store) == ground_truth(events)
 
 
+@requires_kafka_semantics("Tansu reports wrong end offsets (ListOffsets latest), so the restarted worker's "
+                          "changelog recovery fails with a ConsistencyError")
 def test_worker_killed_mid_stream(settings, topics, store, worker_factory, services_factory):
     events = priced_events(3000, seed=22)
     worker, _ = worker_factory("first", home="node")
     services = services_factory()
-    publisher = publish_in_background(settings, events, batch_size=50, pause=0.05)
+    publisher = publish_in_background(settings, events, batch_size=25, pause=0.05)
     assert wait_for(lambda: count(store) >= 300, timeout=90)
+    assert publisher.is_alive(), "the traffic ended before the kill; the test would prove nothing"
     kill(worker)  # kill -9 while messages are still arriving
-    assert count(store) < len(events)
     worker_factory("second", home="node")  # restarted on the same node: its RocksDB tables are there
     publisher.join(120)
-    settle_and_repair(settings, store, events)
-    assert wait_for(lambda: count(store) == len(events), timeout=120), diagnose(store, services, events)
+    all_stored(store, services, events)
     time.sleep(1.5)
     assert ledger_totals(store) == ground_truth(events)
 
