@@ -22,11 +22,23 @@ class UnknownSchemaVersion(ValueError):
     """The event names a type this build does not know."""
 
 
+def _is_uuid(value: Any) -> bool:
+    if isinstance(value, uuid.UUID):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _v0_to_v1(old: dict[str, Any]) -> dict[str, Any]:
     """Design-document usage log row -> ai.call.v1."""
     new: dict[str, Any] = {"type": EVENT_TYPE}
     event_id = old.get("event_id") or old.get("id")
-    if event_id is None:
+    if not _is_uuid(event_id):  # absent, or a legacy table's row number: derive it from the whole row
         fingerprint = orjson.dumps(old, option=orjson.OPT_SORT_KEYS, default=str)
         event_id = str(uuid.uuid5(LEGACY_NAMESPACE, fingerprint.decode()))
     new["event_id"] = event_id

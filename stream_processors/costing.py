@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-from schemas.codec import dumps, parse_event
+from schemas.codec import dumps, parse_batch, parse_event, plain_decimal, unpack
 from schemas.costed import COSTED_TYPE
 from schemas.events import AICallEvent
 
@@ -33,11 +34,12 @@ class CostedBatch:
 
 
 def costed_call_dict(event: AICallEvent, cost: Any, version: int, priced_at: datetime) -> dict[str, Any]:
-    """The ``ai.call.costed.v1`` wire form, built without re-validating the event."""
+    """The ``ai.call.costed.v1`` wire form, built without re-validating the event. Amounts are
+    written as plain-notation strings here (cheaper than the encoder's fallback per value)."""
     return {
         "type": COSTED_TYPE,
         "event": event.__dict__,  # the validated fields as they are: orjson encodes them natively
-        "cost": cost.__dict__,
+        "cost": {k: plain_decimal(v) if type(v) is Decimal else v for k, v in cost.__dict__.items()},
         "version": version,
         "priced_at": priced_at,
     }
@@ -45,11 +47,8 @@ def costed_call_dict(event: AICallEvent, cost: Any, version: int, priced_at: dat
 
 def cost_batch(items: list[Any], catalog: Any, credits: Any = None, *, now: datetime | None = None) -> CostedBatch:
     """Validate and price every item; one bad item never affects the others."""
-    from stream_processors.pricing import price_call
-
-    now = now or datetime.now(timezone.utc)
-    version = time.time_ns() // 1_000_000
     out = CostedBatch()
+    priced = _Pricer(out, catalog, credits, now)
     for item in items:
         event_id = item.get("event_id") if isinstance(item, dict) else None
         try:
@@ -57,18 +56,47 @@ def cost_batch(items: list[Any], catalog: Any, credits: Any = None, *, now: date
         except ValueError as exc:
             out.failures.append(Failure(str(exc), item, event_id if isinstance(event_id, str) else None))
             continue
-        try:
-            cost = price_call(event, catalog, credits)
-        except Exception as exc:  # noqa: BLE001 - a pricing bug dead-letters one event, not the stream
-            out.failures.append(Failure(f"pricing failed: {type(exc).__name__}: {exc}", item, str(event.event_id),
-                                        stage="price"))
-            continue
-        if not cost.priced:
-            out.unpriced.append(event)
-        out.by_prompt_type.setdefault(event.prompt_type, []).append(costed_call_dict(event, cost, version, now))
+        priced.add(event, item)
     return out
+
+
+def cost_message(raw: bytes, catalog: Any, credits: Any = None, *, now: datetime | None = None) -> CostedBatch:
+    """:func:`cost_batch` of one raw message's bytes. A batch of valid current events is validated
+    in one pass (:func:`parse_batch`); anything else takes the per-item path. Raises
+    ``DecodeError`` when the bytes are not a message at all."""
+    events = parse_batch(raw)
+    if events is None:
+        return cost_batch(unpack(raw), catalog, credits, now=now)
+    out = CostedBatch()
+    priced = _Pricer(out, catalog, credits, now)
+    for event in events:
+        priced.add(event, event)
+    return out
+
+
+class _Pricer:
+    """Prices validated events into a :class:`CostedBatch` (one version and time per batch)."""
+
+    def __init__(self, out: CostedBatch, catalog: Any, credits: Any, now: datetime | None):
+        from stream_processors.pricing import price_call
+
+        self.out, self.catalog, self.credits, self.price_call = out, catalog, credits, price_call
+        self.now = now or datetime.now(timezone.utc)
+        self.version = time.time_ns() // 1_000_000
+
+    def add(self, event: AICallEvent, item: Any) -> None:
+        try:
+            cost = self.price_call(event, self.catalog, self.credits)
+        except Exception as exc:  # noqa: BLE001 - a pricing bug dead-letters one event, not the stream
+            self.out.failures.append(Failure(f"pricing failed: {type(exc).__name__}: {exc}", item,
+                                             str(event.event_id), stage="price"))
+            return
+        if not cost.priced:
+            self.out.unpriced.append(event)
+        self.out.by_prompt_type.setdefault(event.prompt_type, []).append(
+            costed_call_dict(event, cost, self.version, self.now))
 
 
 def encode_failure_item(item: Any) -> bytes:
     """Raw bytes of a failed item for its dead letter."""
-    return item if isinstance(item, (bytes, str)) else dumps(item)
+    return item if isinstance(item, (bytes, str)) else dumps(item)  # a dict, or an event model

@@ -7,9 +7,9 @@ import logging
 from collections import defaultdict
 
 from ailedger import topics
-from schemas.codec import DecodeError, encode_batch, unpack
+from schemas.codec import DecodeError, encode_batch
 from stream_processors.app import app, topic
-from stream_processors.costing import cost_batch, encode_failure_item
+from stream_processors.costing import cost_message, encode_failure_item
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.pricing import CreditRules, load_catalog
 from stream_processors.pricing_feed import follow_pricing_topic
@@ -61,15 +61,13 @@ async def _price_message(event) -> dict[str, list]:
     """The costed calls of one raw message by prompt type; its failures go to the DLQ."""
     message = event.message
     try:
-        items = unpack(event.value)
+        batch = cost_message(event.value, catalog, credit_rules)
     except DecodeError as exc:
         await dead_letters.send(str(exc), event.value or b"", message, stage="decode")
         return {}
-    try:
-        batch = cost_batch(items, catalog, credit_rules)
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the message: dead-letter it whole
         log.exception("pricing batch failed")
-        await dead_letters.send(f"{type(exc).__name__}: {exc}", event.value, message)
+        await dead_letters.send(f"{type(exc).__name__}: {exc}", event.value or b"", message)
         return {}
     for failure in batch.failures:
         await dead_letters.send(failure.reason, encode_failure_item(failure.item), message,

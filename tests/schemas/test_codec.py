@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from schemas.codec import DecodeError, dumps, encode_batch, loads, parse_event, unpack
+from schemas.codec import DecodeError, dumps, encode_batch, loads, parse_batch, parse_event, plain_decimal, unpack
 from schemas.costed import CallCost
 from schemas.dead_letter import DeadLetter
 from schemas.upcasting import UnknownSchemaVersion
@@ -63,3 +63,37 @@ def test_dead_letter_keeps_raw_bytes_even_when_not_utf8():
     letter = DeadLetter.of("decode", "bad", b"\xff\x00raw", topic="t", partition=1, offset=7)
     back = DeadLetter.model_validate(loads(dumps(letter)))
     assert back.raw == b"\xff\x00raw" and (back.topic, back.partition, back.offset) == ("t", 1, 7)
+
+
+def test_parse_batch_reads_a_valid_batch_in_one_pass(valid_event):
+    second = {**valid_event, "event_id": str(uuid.uuid4()), "model": "gpt-4o-mini"}
+    events = parse_batch(encode_batch([valid_event, second]))
+    assert [str(e.event_id) for e in events] == [valid_event["event_id"], second["event_id"]]
+    assert events == [parse_event(valid_event), parse_event(second)]
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda e: {**e, "input_tokens": -1},  # one invalid item
+    lambda e: {**e, "type": "ai.call.v0"},  # an older version: needs the upcaster
+    lambda e: {**e, "occurred_at": "2026-11-20T10:00:00"},  # no timezone
+])
+def test_parse_batch_declines_anything_but_valid_current_events(valid_event, mutate):
+    assert parse_batch(encode_batch([valid_event, mutate(valid_event)])) is None
+
+
+@pytest.mark.parametrize("raw", [b"", b"\xff\xfe", b"[1, 2]", b'{"type": "ai.call.v1"}', None])
+def test_parse_batch_declines_what_is_not_a_batch(raw):
+    assert parse_batch(raw) is None
+
+
+@pytest.mark.parametrize("text", ["0", "2", "0.000472275", "2.25E-7", "1E-12", "123456789.000000001", "-3E-8"])
+def test_plain_decimal_never_uses_exponents(text):
+    written = plain_decimal(Decimal(text))
+    assert "E" not in written and Decimal(written) == Decimal(text)
+
+
+def test_legacy_rows_with_integer_ids_get_distinct_deterministic_uuids():
+    row = {"type": "ai.call.v0", "id": 1, "created_at": "2025-10-11T14:30:00Z", "user": "admin",
+           "model_name": "gpt-4o-mini", "prompt_tokens": 10}
+    first, again, other = parse_event(dict(row)), parse_event(dict(row)), parse_event({**row, "id": 2})
+    assert first.event_id == again.event_id != other.event_id
