@@ -1,10 +1,22 @@
 """Costed calls -> ``ai_calls`` rows, and the replay-safe version check.
 
-Rows are tuples in :data:`AI_CALLS_COLUMNS` order, built straight from the wire dicts (no model
-validation on the hot path: the worker validated every event). A row is inserted only when its
-``event_id`` is new or its version is higher than the stored one; ``is_new`` and ``prev_*``
-tell the rollups what the row adds. A row from a ``repair`` replay is inserted only when the
-call is missing or stored unpriced and now priced.
+Rows are lists in :data:`AI_CALLS_COLUMNS` order, built straight from the wire dicts (no model
+validation on the hot path: the worker validated every event). Their values are JSON-ready
+(strings, numbers, booleans, ``None``), so a flush is one ``JSONCompactEachRow`` insert that the
+ClickHouse engine parses (:func:`encode_rows`); no per-value Python objects (``UUID``,
+``Decimal``, ``datetime``) are built for the common, canonical wire form:
+
+* ``event_id``: the canonical lowercase UUID text (anything else ``uuid.UUID`` accepts is
+  normalised to it);
+* times: ``YYYY-MM-DD hh:mm:ss.fff`` in UTC, truncated to the millisecond (as before);
+* money: plain decimal text, exact. Text with at most 26 integer digits and at most the
+  column's scale of fractional digits goes as it is; anything else (more digits, exponents,
+  numbers) is converted exactly as clickhouse-connect did (``int(Decimal * 10**scale)`` at 38
+  digits, i.e. truncated to the scale). Never a float.
+
+A row is inserted only when its ``event_id`` is new or its version is higher than the stored
+one; ``is_new`` and ``prev_*`` tell the rollups what the row adds. A row from a ``repair``
+replay is inserted only when the call is missing or stored unpriced and now priced.
 
 While in the sink, a row carries one extra trailing element, its mode (``live``, ``reprice``
 or ``repair``), which :func:`apply_stored_versions` strips before the insert.
@@ -12,6 +24,8 @@ or ``repair``), which :func:`apply_stored_versions` strips before the insert.
 
 from __future__ import annotations
 
+import decimal
+import re
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -34,24 +48,86 @@ _IDX = {name: i for i, name in enumerate(AI_CALLS_COLUMNS)}
 IS_NEW, PREV_PRICED, PREV_COST, PREV_CREDITS = (_IDX[c] for c in ("is_new", "prev_priced", "prev_cost_total_usd",
                                                                    "prev_credits"))
 EVENT_ID, VERSION, OCCURRED_AT, ACCOUNT_ID = (_IDX[c] for c in ("event_id", "version", "occurred_at", "account_id"))
+PRICED = _IDX["priced"]
+
+#: Settings of the row insert: exact float parsing (``latency_ms`` as Python would read it).
+INSERT_SETTINGS = {"precise_float_parsing": 1}
+
+_MONEY_SCALE, _CREDITS_SCALE = 12, 6  # Decimal(38, 12) and Decimal(38, 6) in migrations.AI_CALLS
+_MONEY_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,25})(?:\.[0-9]{1,12})?")
+_CREDITS_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,31})(?:\.[0-9]{1,6})?")
+_UUID_LIST = re.compile(r"[0-9a-f,-]*")
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_fromisoformat = datetime.fromisoformat
+_TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
 
 
 class RowError(ValueError):
     pass
 
 
-def _ts(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
-    return datetime.fromisoformat(value).astimezone(timezone.utc)
+def _ts(value: Any) -> str:
+    """``YYYY-MM-DD hh:mm:ss.fff`` in UTC, truncated to the millisecond."""
+    if type(value) is str:
+        n = len(value)
+        # the wire form (orjson, UTC): 2026-01-31T12:00:00.123456Z or 2026-01-31T12:00:00Z
+        if (n == 27 or n == 20) and value[-1] == "Z" and value[10] == "T" and (n == 20 or value[19] == "."):
+            _fromisoformat(value)  # validates (raises ValueError)
+            return f"{value[:10]} {value[11:23]}" if n == 27 else f"{value[:10]} {value[11:19]}.000"
+        value = _fromisoformat(value)
+    elif not isinstance(value, datetime):
+        raise TypeError(f"not a timestamp: {value!r}")
+    value = value.astimezone(timezone.utc)
+    return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}"
 
 
-def _money(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
+def _exact(value: Any, scale: int) -> str:
+    """Decimal text at ``scale`` as clickhouse-connect wrote it (truncated, 38 digits)."""
+    if isinstance(value, float):
+        value = Decimal(value)
+    with decimal.localcontext() as ctx:
+        ctx.prec = 38
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise ValueError(f"not a finite amount: {value!r}")
+        scaled = int(number * (10 ** scale))
+    if abs(scaled) >= 10 ** 38:
+        raise ValueError(f"amount out of range for Decimal(38, {scale}): {value!r}")
+    digits = str(abs(scaled)).rjust(scale + 1, "0")
+    return f"{'-' if scaled < 0 else ''}{digits[:-scale]}.{digits[-scale:]}"
 
 
-def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return None if a is None or b is None else a + b
+def _money(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str and _MONEY_TEXT.fullmatch(value):
+        return value
+    return _exact(value, _MONEY_SCALE)
+
+
+def _credits(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str and _CREDITS_TEXT.fullmatch(value):
+        return value
+    return _exact(value, _CREDITS_SCALE)
+
+
+def _add(a: Any, b: Any) -> str | None:
+    """cache_read + cache_write (``None`` if either is), as ``Decimal`` addition did."""
+    if a is None or b is None:
+        return None
+    if type(b) is str and b == "0" and type(a) is str and len(a) <= 28 and _MONEY_TEXT.fullmatch(a):
+        return a  # x + 0 == x exactly (at most 28 digits: the default context does not round it)
+    if type(a) is str and a == "0" and type(b) is str and len(b) <= 28 and _MONEY_TEXT.fullmatch(b):
+        return b
+    return _exact(Decimal(a) + Decimal(b), _MONEY_SCALE)
+
+
+def _uuid(value: Any) -> str:
+    if type(value) is str and _UUID_TEXT.fullmatch(value):
+        return value
+    return str(uuid.UUID(str(value)))
 
 
 #: ``(prompt_type) -> (store_row, store_text)``; the default stores rows without prompt/response.
@@ -67,37 +143,72 @@ def costed_to_row(item: dict[str, Any], partition: int, offset: int, store_text:
     try:
         e = item["event"]
         c = item["cost"]
-        tokens = [int(e.get(k, 0)) for k in
-                  ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")]
-        metadata = e.get("metadata") or {}
+        get = e.get
+        cget = c.get
+        i, cr, cw, o, r = (int(get(k, 0)) for k in _TOKENS)
+        metadata = get("metadata")
         return [
-            uuid.UUID(str(e["event_id"])), int(item["version"]), _ts(e["occurred_at"]), e["account_id"],
-            e.get("user_id") or "", e.get("prompt_type") or "default", e.get("operation") or "", e["provider"],
-            e["model"], *tokens, sum(tokens), float(e.get("latency_ms", 0.0)), bool(e.get("success", True)),
-            e.get("error_type") or "", e.get("error_message") or "", bool(e.get("cached", False)),
-            e.get("source") or "", e.get("task_id") or "", e.get("trace_id") or "", e.get("span_id") or "",
-            orjson.dumps(metadata).decode() if metadata else "",
-            (e.get("prompt") or "") if store_text else "", (e.get("response") or "") if store_text else "",
-            bool(c["priced"]), _money(c.get("input_usd")), _money(c.get("output_usd")),
-            _add(_money(c.get("cache_read_usd")), _money(c.get("cache_write_usd"))), _money(c.get("reasoning_usd")),
-            _money(c.get("other_usd")), _money(c.get("total_usd")), _money(c.get("credits")),
-            c.get("price_version") or "", c.get("price_source") or "", c.get("unpriced_reason") or "",
+            _uuid(e["event_id"]), int(item["version"]), _ts(e["occurred_at"]), e["account_id"],
+            get("user_id") or "", get("prompt_type") or "default", get("operation") or "", e["provider"],
+            e["model"], i, cr, cw, o, r, i + cr + cw + o + r, float(get("latency_ms", 0.0)),
+            bool(get("success", True)), get("error_type") or "", get("error_message") or "",
+            bool(get("cached", False)), get("source") or "", get("task_id") or "", get("trace_id") or "",
+            get("span_id") or "", orjson.dumps(metadata).decode() if metadata else "",
+            (get("prompt") or "") if store_text else "", (get("response") or "") if store_text else "",
+            bool(c["priced"]), _money(cget("input_usd")), _money(cget("output_usd")),
+            _add(cget("cache_read_usd"), cget("cache_write_usd")), _money(cget("reasoning_usd")),
+            _money(cget("other_usd")), _money(cget("total_usd")), _credits(cget("credits")),
+            cget("price_version") or "", cget("price_source") or "", cget("unpriced_reason") or "",
             _ts(item["priced_at"]), partition, offset,
             1, False, None, None,
             item.get("mode", "live"),
         ]
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, orjson.JSONEncodeError) as exc:
         raise RowError(f"costed call cannot be stored: {type(exc).__name__}: {exc}") from exc
+
+
+def encode_rows(rows: Iterable[list[Any]]) -> bytes:
+    """``JSONCompactEachRow`` bytes of rows (without the trailing mode element)."""
+    dumps = orjson.dumps
+    return b"\n".join([dumps(row) for row in rows])
 
 
 def keep_latest(rows: Iterable[list[Any]]) -> list[list[Any]]:
     """Within one flush, keep only the highest version of each event_id."""
-    best: dict[uuid.UUID, list[Any]] = {}
+    best: dict[str, list[Any]] = {}
     for row in rows:
         current = best.get(row[EVENT_ID])
         if current is None or row[VERSION] > current[VERSION]:
             best[row[EVENT_ID]] = row
     return list(best.values())
+
+
+#: Ids per version query: 37 bytes each, the query stays below ClickHouse's max_query_size (256 KiB).
+_IDS_PER_QUERY = 5000
+
+
+def _stored_versions(store: Store, accounts: list[str], rows: list[list[Any]]) -> dict[str, tuple]:
+    """``event_id -> (version, priced, cost_total_usd, credits)`` of the stored latest versions.
+
+    The ids go into the query as one string literal, split by the engine: each was checked or
+    normalised to canonical UUID text by :func:`_uuid`, so it needs no escaping (binding them as
+    an ``Array(UUID)`` parameter escaped every character in Python, and a literal list costs the
+    SQL parser more). Times go as millisecond text: a ``datetime`` parameter is bound at whole
+    seconds, so a stored row at the end of the range (``hi``) was not found."""
+    lo = min(r[OCCURRED_AT] for r in rows)
+    hi = max(r[OCCURRED_AT] for r in rows)
+    ids = ",".join([r[EVENT_ID] for r in rows])
+    if _UUID_LIST.fullmatch(ids) is None:  # never, by construction; a guard against injection
+        raise ValueError("event ids must be canonical UUIDs")
+    _, found = store.rows(
+        "SELECT toString(event_id), max(version), argMax(priced, version), "
+        "toString(argMax(cost_total_usd, version)), toString(argMax(credits, version)) FROM ai_calls "
+        "WHERE account_id IN {accounts:Array(String)} "
+        "AND occurred_at BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')} "
+        f"AND event_id IN (SELECT toUUID(arrayJoin(splitByChar(',', '{ids}')))) GROUP BY event_id",
+        {"accounts": accounts, "lo": lo, "hi": hi},
+    )
+    return {r[0]: r[1:] for r in found}
 
 
 def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]]:
@@ -107,17 +218,9 @@ def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]
     if not rows:
         return rows
     accounts = sorted({r[ACCOUNT_ID] for r in rows})
-    lo = min(r[OCCURRED_AT] for r in rows)
-    hi = max(r[OCCURRED_AT] for r in rows)
-    names, found = store.rows(
-        "SELECT event_id, max(version), argMax(priced, version), argMax(cost_total_usd, version), "
-        "argMax(credits, version) FROM ai_calls "
-        "WHERE account_id IN {accounts:Array(String)} "
-        "AND occurred_at BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')} "
-        "AND event_id IN {ids:Array(UUID)} GROUP BY event_id",
-        {"accounts": accounts, "lo": lo, "hi": hi, "ids": [r[EVENT_ID] for r in rows]},
-    )
-    stored = {r[0]: r[1:] for r in found}
+    stored = {}
+    for start in range(0, len(rows), _IDS_PER_QUERY):
+        stored.update(_stored_versions(store, accounts, rows[start:start + _IDS_PER_QUERY]))
     out = []
     for buffered in rows:
         mode, row = buffered[-1], buffered[:-1]  # a copy: a retried flush sees the buffer unchanged
@@ -128,7 +231,7 @@ def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]
         version, priced, cost, credits = previous
         if version >= row[VERSION]:
             continue  # replayed duplicate: already stored at this version or later
-        if mode == "repair" and (priced or not row[_IDX["priced"]]):
+        if mode == "repair" and (priced or not row[PRICED]):
             continue  # repair fills gaps only: this call is stored and priced (or still unpriceable)
         row[IS_NEW], row[PREV_PRICED], row[PREV_COST], row[PREV_CREDITS] = 0, bool(priced), cost, credits
         out.append(row)

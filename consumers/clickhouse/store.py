@@ -76,6 +76,22 @@ class Store:
         with self._lock:
             self.client.insert(table, rows, column_names=list(column_names), settings=settings)
 
+    def insert_raw(
+        self,
+        table: str,
+        data: bytes,
+        column_names: Sequence[str],
+        fmt: str = "JSONCompactEachRow",
+        dedup_token: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Insert rows already encoded in ``fmt``: the engine parses them (no per-value Python work)."""
+        settings = dict(settings or {})
+        if dedup_token:
+            settings["insert_deduplication_token"] = dedup_token
+        with self._lock:
+            self.client.raw_insert(table, list(column_names), data, settings=settings or None, fmt=fmt)
+
     def drop_database(self) -> None:
         with self._lock:
             self.client.command(f"DROP DATABASE IF EXISTS {self.database}")

@@ -30,18 +30,18 @@ class Buffers:
 
     def __init__(self) -> None:
         self._by_tp: dict[TopicPartition, PartitionBuffer] = {}
+        self.row_count = 0  #: rows buffered over all partitions
 
     def add(self, tp: TopicPartition, offset: int, rows: list[Any]) -> None:
         self._by_tp.setdefault(tp, PartitionBuffer()).add(rows, offset)
+        self.row_count += len(rows)
 
     def drop(self, partitions) -> None:
         """Forget revoked partitions: their new owner re-reads from the committed offset."""
         for tp in partitions:
-            self._by_tp.pop(tp, None)
-
-    @property
-    def row_count(self) -> int:
-        return sum(len(b.rows) for b in self._by_tp.values())
+            dropped = self._by_tp.pop(tp, None)
+            if dropped is not None:
+                self.row_count -= len(dropped.rows)
 
     def oldest_age(self) -> float:
         starts = [b.started for b in self._by_tp.values() if b.first_offset >= 0]
@@ -65,3 +65,4 @@ class Buffers:
 
     def clear(self) -> None:
         self._by_tp.clear()
+        self.row_count = 0

@@ -6,11 +6,13 @@ from typing import Any
 
 from consumers.clickhouse.rows import (
     AI_CALLS_COLUMNS,
+    INSERT_SETTINGS,
     ConfigLookup,
     RowError,
     apply_stored_versions,
     costed_to_row,
     default_config,
+    encode_rows,
     keep_latest,
 )
 from consumers.clickhouse.store import Store
@@ -30,17 +32,27 @@ class CostedCallsWriter:
         except DecodeError as exc:
             return [], [(str(exc), value, None)]
         rows, failures = [], []
+        append = rows.append
+        config = self.config
+        last_type, store_row, store_text = None, True, False  # a message's items share a prompt type (its key)
         for item in items:
             event = item.get("event") if isinstance(item, dict) else None
-            prompt_type = (event or {}).get("prompt_type") or "default"
-            store_row, store_text = self.config(prompt_type)
+            prompt_type = (event.get("prompt_type") if isinstance(event, dict) else None) or "default"
+            if prompt_type != last_type:
+                store_row, store_text = config(prompt_type)
+                last_type = prompt_type
             if not store_row:
                 continue  # prompt type switched off (is_active = false): live stats only
             try:
-                rows.append(costed_to_row(item, partition, offset, store_text))
+                append(costed_to_row(item, partition, offset, store_text))
             except RowError as exc:
-                failures.append((str(exc), item, (event or {}).get("event_id")))
+                failures.append((str(exc), item, event.get("event_id") if isinstance(event, dict) else None))
         return rows, failures
 
     def prepare(self, store: Store, rows: list[Any]) -> list[Any]:
         return apply_stored_versions(store, keep_latest(rows))
+
+    def write(self, store: Store, rows: list[Any], dedup_token: str | None) -> None:
+        """One insert of prepared rows, parsed by the engine from ``JSONCompactEachRow``."""
+        store.insert_raw(self.table, encode_rows(rows), self.columns, dedup_token=dedup_token,
+                         settings=INSERT_SETTINGS)

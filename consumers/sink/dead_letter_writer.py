@@ -39,6 +39,9 @@ class DeadLettersWriter:
     def prepare(self, store: Store, rows: list[Any]) -> list[Any]:
         return rows
 
+    def write(self, store: Store, rows: list[Any], dedup_token: str | None) -> None:
+        store.insert(self.table, rows, self.columns, dedup_token=dedup_token)
+
 
 def _int(value: Any) -> int:
     return -1 if value is None else int(value)

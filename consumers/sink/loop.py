@@ -41,6 +41,9 @@ class Writer(Protocol):
     def prepare(self, store: Store, rows: list[Any]) -> list[Any]:
         """Last step before the insert (e.g. drop already-stored versions)."""
 
+    def write(self, store: Store, rows: list[Any], dedup_token: str | None) -> None:
+        """Insert prepared rows into ``table`` (one insert, deduplicated by ``dedup_token``)."""
+
 
 @dataclass
 class SinkStats:
@@ -124,6 +127,10 @@ class TopicSink:
                     self._dead_letter(reason, raw, tp.partition, message.offset, event_id)
                 self.stats.rows_in += len(rows)
                 self.buffers.add(tp, message.offset, rows)
+                if self.buffers.row_count >= self.settings.flush_rows and not self._paused:
+                    # A poll can return thousands of messages (a backlog): flush every flush_rows
+                    # rows rather than once per poll, so no insert grows without bound.
+                    self.flush()
         if self._due():
             self.flush()
 
@@ -156,7 +163,7 @@ class TopicSink:
         try:
             rows = self.writer.prepare(self.store, self.buffers.rows())
             if rows:
-                self.store.insert(self.writer.table, rows, self.writer.columns, dedup_token=self.buffers.dedup_token())
+                self.writer.write(self.store, rows, self.buffers.dedup_token())
         except Exception as exc:  # noqa: BLE001 - ClickHouse unavailable: keep the rows, retry later
             self.stats.insert_failures += 1
             self._pause(exc)
