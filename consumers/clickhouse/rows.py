@@ -193,8 +193,7 @@ def _stored_versions(store: Store, accounts: list[str], rows: list[list[Any]]) -
     The ids go into the query as one string literal, split by the engine: each was checked or
     normalised to canonical UUID text by :func:`_uuid`, so it needs no escaping (binding them as
     an ``Array(UUID)`` parameter escaped every character in Python, and a literal list costs the
-    SQL parser more). Times go as millisecond text: a ``datetime`` parameter is bound at whole
-    seconds, so a stored row at the end of the range (``hi``) was not found."""
+    SQL parser more). Times are the rows' millisecond text."""
     lo = min(r[OCCURRED_AT] for r in rows)
     hi = max(r[OCCURRED_AT] for r in rows)
     ids = ",".join([r[EVENT_ID] for r in rows])
