@@ -15,9 +15,9 @@ import json
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -50,41 +50,54 @@ def stored(store) -> int:
     return int(store.rows("SELECT count() FROM ai_calls")[1][0][0])
 
 
-def flood(settings, store, events) -> dict:
-    """Publish all events as fast as possible; time until all are queryable."""
+def flood(settings, store, count: int, seed: int) -> dict:
+    """Publish ``count`` events as fast as possible from a separate producer process (as producers
+    are other services; it generates its events before the clock starts); time until all are
+    queryable."""
     base = stored(store)
+    env = settings_env(settings)
+    child = subprocess.Popen([sys.executable, __file__, "--publish", str(count), "--seed", str(seed)], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
     started = time.perf_counter()
-    publisher = BatchPublisher(settings)
-    publisher.add_all(events)
-    publisher.flush()
-    published = time.perf_counter() - started
-    while stored(store) < base + len(events):
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    published = float(child.stdout.readline())
+    child.wait(60)
+    while stored(store) < base + count:
         time.sleep(0.05)
     total = time.perf_counter() - started
-    return {"events": len(events), "publish_s": round(published, 2), "queryable_s": round(total, 2),
-            "events_per_s": round(len(events) / total)}
+    return {"events": count, "publish_s": round(published, 2), "queryable_s": round(total, 2),
+            "events_per_s": round(count / total)}
+
+
+def publish_only(count: int, seed: int) -> None:
+    """The flood's producer process: generate, say ready, publish on "go", print the seconds taken."""
+    from ailedger.settings import CommonSettings
+
+    events = list(generate(count, seed=seed))
+    publisher = BatchPublisher(CommonSettings())
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.perf_counter()
+    publisher.add_all(events)
+    publisher.flush()
+    print(time.perf_counter() - started, flush=True)
+    publisher.close()
 
 
 def paced(settings, store, rate: int, seconds: float) -> dict:
-    """Offer ``rate`` events/s for ``seconds``; latency = insert time - event time."""
+    """Offer ``rate`` events/s for ``seconds`` from a producer process; latency = insert time -
+    event time (each event's ``occurred_at`` is set when it is published)."""
     marker = uuid.uuid4().hex[:8]
-    publisher = BatchPublisher(settings)
-    source = generate(int(rate * (seconds + 1)), days=0, seed=11)  # the last tick may run ahead
-    sent = 0
-    started = time.perf_counter()
-    tick = 0.05
-    while time.perf_counter() - started < seconds:
-        due = int((time.perf_counter() - started + tick) * rate)
-        now = datetime.now(timezone.utc)
-        while sent < due:
-            event = next(source).model_copy(update={"occurred_at": now, "source": f"bench-{marker}"})
-            publisher.add(event)
-            sent += 1
-        publisher.flush()
-        pause = started + (sent / rate) - time.perf_counter()
-        if pause > 0:
-            time.sleep(pause)
-    publisher.close()
+    child = subprocess.Popen([sys.executable, __file__, "--paced", str(rate), "--seconds", str(seconds),
+                              "--marker", marker], env=settings_env(settings), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    sent = int(child.stdout.readline())
+    child.wait(60)
     deadline = time.monotonic() + 120
     query = "SELECT count() FROM ai_calls WHERE source = {s:String}"
     while int(store.rows(query, {"s": f"bench-{marker}"})[1][0][0]) < sent and time.monotonic() < deadline:
@@ -96,6 +109,30 @@ def paced(settings, store, rate: int, seconds: float) -> dict:
     count, p50, p99, worst = rows[0]
     return {"offered_rate": rate, "seconds": seconds, "sent": sent, "stored": count,
             "latency_ms_p50": p50, "latency_ms_p99": p99, "latency_ms_max": worst}
+
+
+def paced_only(rate: int, seconds: float, marker: str) -> None:
+    """The paced run's producer process: events stamped at publish time, every 50 ms."""
+    from ailedger.settings import CommonSettings
+
+    source = [e.model_copy(update={"source": f"bench-{marker}"})
+              for e in generate(int(rate * (seconds + 1)), days=0, seed=11)]
+    publisher = BatchPublisher(CommonSettings())
+    print("ready", flush=True)
+    sys.stdin.readline()
+    sent, tick, started = 0, 0.05, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        due = int((time.perf_counter() - started + tick) * rate)
+        now = datetime.now(timezone.utc)
+        while sent < due:
+            publisher.add(source[sent].model_copy(update={"occurred_at": now}))
+            sent += 1
+        publisher.flush()
+        pause = started + (sent / rate) - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+    publisher.close()
+    print(sent, flush=True)
 
 
 def sqlite_baseline(events) -> dict:
@@ -133,7 +170,15 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--publish", type=int, help=argparse.SUPPRESS)  # the flood's producer process
+    parser.add_argument("--seed", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--paced", type=int, help=argparse.SUPPRESS)  # the paced run's producer process
+    parser.add_argument("--marker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.publish:
+        return publish_only(args.publish, args.seed)
+    if args.paced:
+        return paced_only(args.paced, args.seconds, args.marker)
     home = Path(tempfile.mkdtemp(prefix="ailedger-bench-"))
     broker = start_broker(home / "broker", free_port())
     settings = ApiSettings(home=home, kafka_bootstrap=broker.bootstrap, partitions=args.partitions,
@@ -145,14 +190,12 @@ def main() -> None:
     try:
         wait_for_log(worker, worker_log, "", timeout=5)
         services = Services(settings).start()
-        warm = list(generate(2000, seed=1))
-        flood(settings, services.store, warm)  # warm-up: worker joined, caches filled
-        events = list(generate(args.events, seed=2))
+        flood(settings, services.store, 2000, seed=1)  # warm-up: worker joined, caches filled
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
                    "partitions": args.partitions,
-                   "flood": flood(settings, services.store, events),
+                   "flood": flood(settings, services.store, args.events, seed=2),
                    "paced": paced(settings, services.store, args.rate, args.seconds),
-                   "baseline_sqlite": sqlite_baseline(events[:50_000])}
+                   "baseline_sqlite": sqlite_baseline(list(generate(50_000, seed=3)))}
         text = json.dumps(results, indent=2, default=str)
         print(text)
         out = Path(__file__).parent / "results" / "pipeline.json"
