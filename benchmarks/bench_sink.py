@@ -99,6 +99,21 @@ def count(store: Store) -> int:
     return int(store.rows("SELECT count() FROM ai_calls")[1][0][0])
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads, by thread name (Linux; ClickHouse names its own)."""
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = name.rstrip("0123456789") or name
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def load_average() -> float | None:
     try:
         return round(os.getloadavg()[0], 2)
@@ -110,8 +125,10 @@ def run(args) -> dict:
     home = Path(tempfile.mkdtemp(prefix="ailedger-bench-sink-"))
     broker = start_broker(home / "broker", free_port())
     try:
+        overrides = {"flush_rows": args.flush_rows} if args.flush_rows else {}
         settings = ApiSettings(home=home, kafka_bootstrap=broker.bootstrap, partitions=args.partitions,
-                               clickhouse_dsn=f"chdb://{home / 'clickhouse'}", clickhouse_database="bench")
+                               clickhouse_dsn=f"chdb://{home / 'clickhouse'}", clickhouse_database="bench",
+                               **overrides)
         create_topics(settings)
         prepared = time.perf_counter()
         messages = costed_messages(args.events, args.per_message, args.seed)
@@ -126,6 +143,7 @@ def run(args) -> dict:
                          name="costed-sink")
         stop = threading.Event()
         load_before = load_average()
+        threads0 = thread_cpu()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         thread = threading.Thread(target=sink.run, args=(stop,), daemon=True)
         thread.start()
@@ -145,6 +163,8 @@ def run(args) -> dict:
             time.sleep(0.1)
         end = time.perf_counter()
         wall, cpu = end - wall0, time.process_time() - cpu0
+        threads = {name: round(spent - threads0.get(name, 0.0), 2) for name, spent in thread_cpu().items()}
+        threads = dict(sorted(((k, v) for k, v in threads.items() if v >= 0.05), key=lambda kv: -kv[1]))
         stop.set()
         thread.join(30)
         stats = sink.stats
@@ -167,6 +187,7 @@ def run(args) -> dict:
             "rows_per_s": round(expected / wall),
             "first_row_after_s": round(first_row - wall0, 2) if first_row else None,
             "rows_per_cpu_s": round(expected / cpu),
+            "cpu_s_by_thread": threads,
             "flushes": stats.flushes,
             "last_flush_ms": round(stats.last_flush_ms, 1),
             "flush_rows": settings.flush_rows,
@@ -186,6 +207,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--flush-rows", type=int, default=0, help="override AILEDGER_FLUSH_ROWS")
     parser.add_argument("--label", default="current")
     parser.add_argument("--note", default="")
     args = parser.parse_args()
