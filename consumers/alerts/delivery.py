@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 class AlertDeliverySettings(CommonSettings):
     alert_webhooks: str = Field(default="", description="Webhook URLs, comma-separated (AILEDGER_ALERT_WEBHOOKS).")
     alert_delivery_group: str = Field(default="ailedger-alert-delivery", pattern=r"^[A-Za-z0-9_.\-]+$")
+    sink_instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+$",
+                                         description="The serve replica's id: static membership, as the sinks.")
     alert_max_attempts: int = Field(default=5, ge=1, le=50)
     alert_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
     alert_backoff_max_seconds: float = Field(default=8.0, gt=0, le=600)
@@ -77,7 +79,9 @@ class AlertDelivery:
             group_id=f"{settings.topic_prefix}{settings.alert_delivery_group}",
             client_id="ailedger-alert-delivery", enable_auto_commit=False, auto_offset_reset="earliest",
             max_poll_records=100, session_timeout_ms=10_000, heartbeat_interval_ms=1_000,
-            max_poll_interval_ms=600_000)
+            max_poll_interval_ms=600_000,
+            # static membership with the sink's replica id, as the sinks (see README, brokers)
+            group_instance_id=f"{settings.sink_instance_id}-alerts" if settings.sink_instance_id else None)
         self.consumer.subscribe([settings.topic(topics.ALERTS)])
         self._next_redelivery = time.monotonic() + settings.alert_redeliver_seconds
 
@@ -182,5 +186,6 @@ class AlertDelivery:
 def run_alert_delivery(settings: CommonSettings, store: Store, stop_event: threading.Event) -> None:
     """Run the delivery loop until ``stop_event`` is set (the serve process runs it in a thread).
     Webhooks and knobs come from ``AILEDGER_ALERT_*`` variables."""
-    delivery_settings = AlertDeliverySettings(**settings.model_dump(include=set(CommonSettings.model_fields)))
+    fields = set(CommonSettings.model_fields) | {"sink_instance_id"}
+    delivery_settings = AlertDeliverySettings(**settings.model_dump(include=fields))
     AlertDelivery(delivery_settings, store, stop_event).run()

@@ -42,6 +42,20 @@ def all_stored(store, services, events, timeout: float = 180.0) -> None:
     assert wait_for(lambda: count(store) == len(events), timeout=timeout), diagnose(store, services, events)
 
 
+def topics_quiet(settings, seconds: float = 2.0) -> bool:
+    """No topic of this broker grew during ``seconds``."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        tps = [TopicPartition(t, p) for t in consumer.topics() for p in consumer.partitions_for_topic(t) or ()]
+        before = consumer.end_offsets(tps)
+        time.sleep(seconds)
+        return consumer.end_offsets(tps) == before
+    finally:
+        consumer.close()
+
+
 def diagnose(store, services, events) -> str:
     stored = {str(r[0]) for r in store.rows("SELECT DISTINCT event_id FROM ai_calls")[1]}
     missing = [e for e in events if str(e.event_id) not in stored]
@@ -147,17 +161,26 @@ def test_broker_restart(store, tmp_path: Path, unique_id):
         log = tmp_path / "worker.log"
         from ailedger.processes import worker_command
 
-        worker = spawn(worker_command("info"), settings_env(own, AILEDGER_APP_ID=f"app{unique_id}"), log)
+        # static members, as deployed: after the restart each rejoins as itself (see README, brokers)
+        worker = spawn(worker_command("info"), settings_env(own, AILEDGER_APP_ID=f"app{unique_id}",
+                                                            AILEDGER_INSTANCE_ID="node-1",
+                                                            AILEDGER_REBALANCE_TIMEOUT_S="10",
+                                                            AILEDGER_SESSION_TIMEOUT_S="10"), log)
         wait_for_log(worker, log, "Ready", timeout=120)
-        services = Services(ApiSettings(**own.model_dump()), store=store).start()
+        services = Services(ApiSettings(**own.model_dump(), sink_instance_id="sink-1"), store=store).start()
         try:
             publish(own, events[:600])
             assert wait_for(lambda: count(store) == 600)
+            # noida-db gap: writes it acknowledged in the last moments before a graceful stop can
+            # be lost (measured: 11 of 2,934 acks=all writes), and a worker whose changelog is then
+            # behind its local tables stops with Faust's ConsistencyError. Kafka keeps acked
+            # writes; here the broker restarts once every topic is quiet.
+            assert wait_for(lambda: topics_quiet(own), timeout=60)
             broker.stop()
             time.sleep(2.0)
             broker = start_broker(tmp_path / "own-broker", port)
             publish(own, events[600:])
-            assert wait_for(lambda: count(store) == len(events), timeout=180)
+            assert wait_for(lambda: count(store) == len(events), timeout=180), diagnose(store, services, events)
             time.sleep(1.5)
         finally:
             services.stop()
