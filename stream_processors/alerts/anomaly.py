@@ -5,6 +5,8 @@ and model, then folds the call into them. The rolling average is an exponentiall
 (weight ``rules.ewma_alpha``; a plain mean while there are fewer than ``1/alpha`` calls), kept
 apart for cost (priced calls) and latency (successful calls). A spike fires only once the model
 has ``rules.min_history`` calls behind it, and is compared with the average *before* the call.
+``fold(state, calls, rules)`` is ``step`` over a run of calls (what the costed stage uses): the
+same state and alerts, without building a state per call.
 
 ``check_error_rate(state, window, now, rules)`` fires when the error rate over the last
 ``rules.error_window_seconds`` (from the statistics' five-minute buckets) reaches
@@ -21,7 +23,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Iterable
 
 from schemas.alerts import Alert, AlertKind, Severity, stable_alert_id
 from stream_processors.alerts.rules import AlertRules
@@ -72,33 +74,53 @@ def _alert(kind: AlertKind, severity: Severity, subject: str, ts: float, rules: 
                  event_id=event_id or None)
 
 
+def _unpriced_alert(call: Call, ts: float, rules: AlertRules) -> Alert:
+    return _alert(
+        AlertKind.UNPRICED_MODEL, Severity.WARNING,
+        f"prompt_type={call.prompt_type} provider={call.provider} model={call.model}", ts, rules,
+        f"no price for {call.provider}/{call.model}: calls are recorded unpriced, not as $0",
+        {"provider": call.provider, "model": call.model, "reason": call.unpriced_reason},
+        call.occurred_at, call.account_id, call.event_id)
+
+
+def _cost_alert(call: Call, cost: float, history: int, avg: float, ts: float, rules: AlertRules) -> Alert:
+    return _alert(
+        AlertKind.COST_SPIKE, Severity.WARNING, f"prompt_type={call.prompt_type} model={call.model}", ts, rules,
+        f"call cost ${call.cost_usd} is {cost / avg:.1f}x the rolling average",
+        {"cost_usd": str(call.cost_usd), "rolling_avg_usd": str(Decimal(repr(avg))),
+         "factor": round(cost / avg, 3), "threshold_factor": rules.cost_factor, "history_calls": history},
+        call.occurred_at, call.account_id, call.event_id)
+
+
+def _latency_alert(call: Call, history: int, avg: float, ts: float, rules: AlertRules) -> Alert:
+    latency = call.latency_ms
+    return _alert(
+        AlertKind.LATENCY_SPIKE, Severity.WARNING, f"prompt_type={call.prompt_type} model={call.model}", ts, rules,
+        f"call took {latency:.0f} ms, {latency / avg:.1f}x the rolling average",
+        {"latency_ms": latency, "rolling_avg_ms": round(avg, 3), "factor": round(latency / avg, 3),
+         "threshold_factor": rules.latency_factor, "history_calls": history},
+        call.occurred_at, call.account_id, call.event_id)
+
+
 def step(state: AnomalyState, call: Call, rules: AlertRules) -> tuple[AnomalyState, list[Alert]]:
-    """Alerts this call raises, and the state with the call folded into the averages."""
+    """Alerts this call raises, and the state with the call folded into the averages.
+
+    The definition, one call at a time; runs of calls go through :func:`fold`, which decides the
+    same (property-tested) without building a state per call."""
     base = state.models.get(call.model, Baseline())
     ts = call.ts
-    subject = f"prompt_type={call.prompt_type} model={call.model}"
     raised: list[tuple[str, Alert]] = []
-    common = dict(at=call.occurred_at, account_id=call.account_id, event_id=call.event_id)
 
     if not call.priced:
         condition = f"unpriced|{call.provider}|{call.model}"
         if not _cooling(state, condition, ts, rules):
-            raised.append((condition, _alert(
-                AlertKind.UNPRICED_MODEL, Severity.WARNING,
-                f"prompt_type={call.prompt_type} provider={call.provider} model={call.model}", ts, rules,
-                f"no price for {call.provider}/{call.model}: calls are recorded unpriced, not as $0",
-                {"provider": call.provider, "model": call.model, "reason": call.unpriced_reason}, **common)))
+            raised.append((condition, _unpriced_alert(call, ts, rules)))
     elif call.cost_usd is not None:
         cost = float(call.cost_usd)
         condition = f"cost|{call.model}"
         if (base.cost_n >= rules.min_history and base.cost_avg > 0 and cost > rules.cost_factor * base.cost_avg
                 and not _cooling(state, condition, ts, rules)):
-            raised.append((condition, _alert(
-                AlertKind.COST_SPIKE, Severity.WARNING, subject, ts, rules,
-                f"call cost ${call.cost_usd} is {cost / base.cost_avg:.1f}x the rolling average",
-                {"cost_usd": str(call.cost_usd), "rolling_avg_usd": str(Decimal(repr(base.cost_avg))),
-                 "factor": round(cost / base.cost_avg, 3), "threshold_factor": rules.cost_factor,
-                 "history_calls": base.cost_n}, **common)))
+            raised.append((condition, _cost_alert(call, cost, base.cost_n, base.cost_avg, ts, rules)))
         base = replace(base, cost_n=base.cost_n + 1,
                        cost_avg=_rolling(base.cost_avg, base.cost_n, cost, rules.ewma_alpha))
 
@@ -109,12 +131,7 @@ def step(state: AnomalyState, call: Call, rules: AlertRules) -> tuple[AnomalySta
                 and latency > rules.latency_factor * base.latency_avg
                 and latency - base.latency_avg >= rules.latency_min_excess_ms
                 and not _cooling(state, condition, ts, rules)):
-            raised.append((condition, _alert(
-                AlertKind.LATENCY_SPIKE, Severity.WARNING, subject, ts, rules,
-                f"call took {latency:.0f} ms, {latency / base.latency_avg:.1f}x the rolling average",
-                {"latency_ms": latency, "rolling_avg_ms": round(base.latency_avg, 3),
-                 "factor": round(latency / base.latency_avg, 3), "threshold_factor": rules.latency_factor,
-                 "history_calls": base.latency_n}, **common)))
+            raised.append((condition, _latency_alert(call, base.latency_n, base.latency_avg, ts, rules)))
         base = replace(base, latency_n=base.latency_n + 1,
                        latency_avg=_rolling(base.latency_avg, base.latency_n, latency, rules.ewma_alpha))
 
@@ -124,6 +141,80 @@ def step(state: AnomalyState, call: Call, rules: AlertRules) -> tuple[AnomalySta
     models = dict(state.models)
     models[call.model] = base
     return AnomalyState(models, fired), [a for _, a in raised]
+
+
+def fold(state: AnomalyState, calls: Iterable[Call], rules: AlertRules) -> tuple[AnomalyState, list[Alert]]:
+    """``step`` over ``calls`` in order: the same final state and the same alerts in the same order.
+
+    Per run rather than per call: the averages of the models the run touches are kept in local
+    lists and become :class:`Baseline` values once at the end, the fired times go into one copy
+    of the dict, and a condition's key, subject and alert are built only when a call passes its
+    thresholds (most calls fire nothing). ``tests/stream_processors/alerts/test_anomaly.py``
+    checks ``fold == repeated step`` on random runs.
+    """
+    alpha = rules.ewma_alpha
+    min_history = rules.min_history
+    cost_factor = rules.cost_factor
+    latency_factor = rules.latency_factor
+    min_excess = rules.latency_min_excess_ms
+    cooldown = rules.cooldown_seconds
+    known = state.models
+    fired = state.fired
+    fired_copied = False
+    work: dict[str, list] = {}  # model -> [cost_n, cost_avg, latency_n, latency_avg], in order of first touch
+    alerts: list[Alert] = []
+    for call in calls:
+        model = call.model
+        averages = work.get(model)
+        if averages is None:
+            base = known.get(model)
+            averages = work[model] = [0, 0.0, 0, 0.0] if base is None else [
+                base.cost_n, base.cost_avg, base.latency_n, base.latency_avg]
+        cost_alert = None
+        if not call.priced:
+            condition = f"unpriced|{call.provider}|{model}"
+            ts = call.ts
+            last = fired.get(condition)
+            if last is None or ts - last >= cooldown:
+                cost_alert = (condition, ts, _unpriced_alert(call, ts, rules))
+        elif call.cost_usd is not None:
+            cost = float(call.cost_usd)
+            n, avg = averages[0], averages[1]
+            if n >= min_history and avg > 0 and cost > cost_factor * avg:
+                condition = f"cost|{model}"
+                ts = call.ts
+                last = fired.get(condition)
+                if last is None or ts - last >= cooldown:
+                    cost_alert = (condition, ts, _cost_alert(call, cost, n, avg, ts, rules))
+            weight = 1.0 / (n + 1)  # _rolling: max(alpha, 1 / (n + 1))
+            averages[0] = n + 1
+            averages[1] = avg + (cost - avg) * (weight if weight > alpha else alpha)
+        latency_alert = None
+        if call.success:
+            latency = call.latency_ms
+            n, avg = averages[2], averages[3]
+            if (n >= min_history and avg > 0 and latency > latency_factor * avg
+                    and latency - avg >= min_excess):
+                condition = f"latency|{model}"
+                ts = call.ts
+                last = fired.get(condition)
+                if last is None or ts - last >= cooldown:
+                    latency_alert = (condition, ts, _latency_alert(call, n, avg, ts, rules))
+            weight = 1.0 / (n + 1)
+            averages[2] = n + 1
+            averages[3] = avg + (latency - avg) * (weight if weight > alpha else alpha)
+        for raised in (cost_alert, latency_alert):
+            if raised is not None:
+                if not fired_copied:
+                    fired, fired_copied = dict(fired), True
+                fired[raised[0]] = raised[1]
+                alerts.append(raised[2])
+    if not work:
+        return state, alerts
+    models = dict(known)
+    for model, (cost_n, cost_avg, latency_n, latency_avg) in work.items():
+        models[model] = Baseline(cost_n, cost_avg, latency_n, latency_avg)
+    return AnomalyState(models, fired), alerts
 
 
 def check_error_rate(state: AnomalyState, prompt_type: str, window: Totals, now: datetime,

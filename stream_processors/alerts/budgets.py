@@ -40,8 +40,18 @@ class SpendState(BaseModel):
     applied: dict[str, int] = {}  # replay guard: source position -> last offset applied
 
 
+_MONTHS: dict[int, str] = {}  # year * 100 + month -> "YYYY-MM" (a handful of months in practice)
+
+
 def month_of(at: datetime) -> str:
-    return f"{at.year:04d}-{at.month:02d}"
+    """The calendar month of ``at``, ``"YYYY-MM"`` (called per priced call: formatted once per month)."""
+    key = at.year * 100 + at.month
+    month = _MONTHS.get(key)
+    if month is None:
+        if len(_MONTHS) >= 1024:
+            _MONTHS.clear()
+        month = _MONTHS[key] = f"{at.year:04d}-{at.month:02d}"
+    return month
 
 
 def _severity(pct: int) -> Severity:

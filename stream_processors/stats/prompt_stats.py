@@ -16,7 +16,6 @@ event validator's clock-skew limit) wait in their bucket until their time comes.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Sequence
 
@@ -69,12 +68,22 @@ def update(state: PromptTypeStats | None, calls: Sequence[Call], now: datetime) 
     if not calls:
         return state
     now_ts = now.timestamp()
-    groups: dict[int, list[Call]] = defaultdict(list)
+    width = MINUTES[0]
+    groups: dict[int, list[Call]] = {}
+    first = last = calls[0].occurred_at
     for call in calls:  # the finest buckets, each summed once; coarser ones merge these
-        groups[_floor(call.ts, MINUTES[0])].append(call)
+        at = call.occurred_at
+        start = int(at.timestamp() // width) * width  # _floor(call.ts, width)
+        group = groups.get(start)
+        if group is None:
+            groups[start] = [call]
+        else:
+            group.append(call)
+        if at < first:  # min() and max(): the first of equals
+            first = at
+        elif at > last:
+            last = at
     parts = {start: totals_of(group, start) for start, group in groups.items()}
-    first = min(c.occurred_at for c in calls)
-    last = max(c.occurred_at for c in calls)
     return PromptTypeStats(
         prompt_type=state.prompt_type,
         first_seen_at=first if state.first_seen_at is None else min(state.first_seen_at, first),

@@ -9,7 +9,7 @@ run of messages costs one read and one write of it.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -62,30 +62,45 @@ class Plan:
     decisions: Counter = field(default_factory=Counter)
 
 
+ZERO = Decimal(0)
+
+
 def spend_entries(calls: Sequence[Call]) -> list[list[Any]]:
     """Priced spend of the calls summed per (account, user, month), for the account stage."""
-    sums: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [Decimal(0), None, ""])
+    month_of = budgets.month_of
+    sums: dict[tuple[str, str, str], list[Any]] = {}  # key -> [usd, latest time, its event id]
     for call in calls:
         if not call.priced:
             continue
-        entry = sums[(call.account_id, call.user_id or "", budgets.month_of(call.occurred_at))]
-        entry[0] += call.cost_usd
-        if entry[1] is None or call.occurred_at >= entry[1]:
-            entry[1], entry[2] = call.occurred_at, call.event_id
+        at = call.occurred_at
+        key = (call.account_id, call.user_id or "", month_of(at))
+        entry = sums.get(key)
+        if entry is None:
+            sums[key] = [ZERO + call.cost_usd, at, call.event_id]  # ZERO + : as sum() from 0 would
+        else:
+            entry[0] += call.cost_usd
+            if at >= entry[1]:
+                entry[1], entry[2] = at, call.event_id
     return [[a, u, m, str(usd), at.isoformat(), ev] for (a, u, m), (usd, at, ev) in sums.items()]
 
 
 def _budget_spend(state: budgets.SpendState, calls: Sequence[Call], budget: Budget | None,
                   ) -> tuple[budgets.SpendState, list[Alert]]:
     alerts: list[Alert] = []
-    by_month: dict[str, list[Call]] = defaultdict(list)
+    month_of = budgets.month_of
+    by_month: dict[str, list[Any]] = {}  # month -> [its spend, its latest call (the last of equals)]
     for call in calls:
         if call.priced:
-            by_month[budgets.month_of(call.occurred_at)].append(call)
+            month = month_of(call.occurred_at)
+            entry = by_month.get(month)
+            if entry is None:
+                by_month[month] = [ZERO + call.cost_usd, call]
+            else:
+                entry[0] += call.cost_usd
+                if call.occurred_at >= entry[1].occurred_at:
+                    entry[1] = call
     for month in sorted(by_month):
-        group = by_month[month]
-        last = snapshot.latest(group)
-        amount = sum((c.cost_usd for c in group), Decimal(0))
+        amount, last = by_month[month]
         state, raised = budgets.add_spend(state, state.key, month, amount, budget, last.occurred_at, last.event_id)
         alerts += raised
     if not by_month:  # a budget changed since the last priced call: report where the spend stands
@@ -141,10 +156,8 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
     if state is None:
         state = PromptTypeState(prompt_type_stats_empty(prompt_type), anomaly.AnomalyState(),
                                 budgets.SpendState(key=budget_key("prompt_type", prompt_type=prompt_type)), {})
-    found = state.anomaly
-    for call in fresh:
-        found, raised = anomaly.step(found, call, rules)
-        out.alerts += raised
+    found, raised_spikes = anomaly.fold(state.anomaly, fresh, rules)
+    out.alerts += raised_spikes
     stats = prompt_stats.update(state.stats, fresh, now)
     window = prompt_stats.window_totals(stats, now, rules.error_window_seconds)
     found, raised_rate = anomaly.check_error_rate(found, prompt_type, window, now, rules)
@@ -152,7 +165,7 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
         out.alerts.append(raised_rate)
     spend, raised_budget = _budget_spend(state.spend, fresh, budget)
     out.alerts += raised_budget
-    latest_ts = max(c.ts for c in fresh)  # event time, like the cool-downs
+    latest_ts = max(c.occurred_at for c in fresh).timestamp()  # event time, like the cool-downs
     out.state = PromptTypeState(stats, anomaly.prune(found, latest_ts, rules), spend, applied)
     return out
 

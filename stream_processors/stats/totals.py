@@ -70,23 +70,31 @@ class Totals:
 def totals_of(calls: Sequence[Call], start: int = 0) -> Totals:
     """The totals of ``calls`` in one pass."""
     errors = cached = priced = 0
-    tokens = [0, 0, 0, 0, 0]
+    t0 = t1 = t2 = t3 = t4 = 0
     cost = ZERO
     gen_tokens = 0
     gen_ms = 0.0
+    latencies = []
     for call in calls:
-        if not call.success:
+        success = call.success
+        latency = call.latency_ms
+        latencies.append(latency)
+        if not success:
             errors += 1
         if call.cached:
             cached += 1
         if call.priced:
             priced += 1
             cost += call.cost_usd  # type: ignore[operator]
-        for i, n in enumerate(call.tokens):
-            tokens[i] += n
-        if call.success and call.latency_ms > 0:
-            gen_tokens += call.generated_tokens
-            gen_ms += call.latency_ms
+        a, b, c, output, reasoning = call.tokens
+        t0 += a
+        t1 += b
+        t2 += c
+        t3 += output
+        t4 += reasoning
+        if success and latency > 0:
+            gen_tokens += output + reasoning  # call.generated_tokens
+            gen_ms += latency
     return Totals(
         start=start,
         calls=len(calls),
@@ -94,9 +102,9 @@ def totals_of(calls: Sequence[Call], start: int = 0) -> Totals:
         cached_calls=cached,
         priced_calls=priced,
         unpriced_calls=len(calls) - priced,
-        tokens=tuple(tokens),
+        tokens=(t0, t1, t2, t3, t4),
         cost_usd=cost,
-        latency=EMPTY.add(c.latency_ms for c in calls),
+        latency=EMPTY.add(latencies),
         gen_tokens=gen_tokens,
         gen_ms=gen_ms,
     )

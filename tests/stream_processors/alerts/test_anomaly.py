@@ -1,8 +1,14 @@
 from datetime import timedelta
+from decimal import Decimal
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemas.alerts import AlertKind, Severity
-from stream_processors.alerts.anomaly import AnomalyState, check_error_rate, prune, step
+from stream_processors.alerts.anomaly import AnomalyState, check_error_rate, fold, prune, step
 from stream_processors.alerts.rules import AlertRules
+from stream_processors.stats.calls import Call
 from stream_processors.stats.totals import totals_of
 from tests.stream_processors.stats.factories import NOW, call
 
@@ -100,3 +106,74 @@ def test_prune_forgets_cool_downs_that_have_passed():
     assert state.fired
     assert prune(state, NOW.timestamp() + 599, RULES).fired
     assert prune(state, NOW.timestamp() + 600, RULES).fired == {}
+
+
+# fold: a run of calls at once decides exactly what step decides one call at a time.
+
+MODELS = ["m1", "m2"]
+
+
+@st.composite
+def anomaly_runs(draw):
+    """Random runs over two models and two providers: priced and unpriced calls, failures, cost and
+    latency spikes, event times that repeat, move back and jump past cool-downs, and rules tight
+    enough that spikes and cool-downs happen within a few calls."""
+    rules = AlertRules(min_history=draw(st.integers(1, 5)), cost_factor=draw(st.sampled_from([1.5, 3.0])),
+                       latency_factor=draw(st.sampled_from([1.5, 3.0])),
+                       latency_min_excess_ms=draw(st.sampled_from([0.0, 50.0])),
+                       ewma_alpha=draw(st.sampled_from([0.05, 0.3, 1.0])),
+                       cooldown_seconds=draw(st.sampled_from([1, 7, 45])))  # = some steps in time
+    at = NOW
+    calls = []
+    for i in range(draw(st.integers(0, 60))):
+        at += timedelta(seconds=draw(st.sampled_from([0, 0, 1, 7, 45, 700, -7])))
+        priced = draw(st.booleans()) or draw(st.booleans())
+        # (a priced call without an amount cannot come from parse_costed; step skips its cost)
+        cost = draw(st.sampled_from(["0.01", "0.012", "0.009", "0.05", "0.5", "0", "1E-7", None])) if priced else None
+        success = draw(st.integers(0, 5)) > 0
+        calls.append(Call(
+            event_id=f"e{i}", occurred_at=at, account_id=draw(st.sampled_from(["acme", "globex"])),
+            user_id=draw(st.sampled_from([None, "u1"])), prompt_type="summarise",
+            model=draw(st.sampled_from(MODELS)), provider=draw(st.sampled_from(["p1", "p2"])), operation="op",
+            tokens=(10, 0, 0, 5, 0), latency_ms=draw(st.sampled_from([0.0, 80.0, 100.0, 120.0, 400.0, 5_000.0])),
+            success=success, cached=False, priced=priced,
+            cost_usd=None if cost is None else Decimal(cost),
+            error_type=None if success else "timeout", unpriced_reason=None if priced else "model not in catalog"))
+    cut = draw(st.integers(0, len(calls)))
+    return rules, calls, cut
+
+
+def _same(a: AnomalyState, b: AnomalyState) -> None:
+    assert list(a.models.items()) == list(b.models.items())  # same values in the same order
+    assert list(a.fired.items()) == list(b.fired.items())
+    assert orjson.dumps(a.to_wire()) == orjson.dumps(b.to_wire())
+
+
+@settings(max_examples=300, deadline=None)
+@given(anomaly_runs())
+def test_fold_equals_step_call_by_call(run_):
+    rules, calls, cut = run_
+    start, _ = run(calls[:cut], rules=rules)  # a state with history and cool-downs running
+    stepped, want = run(calls[cut:], start, rules)
+    folded, got = fold(start, calls[cut:], rules)
+    _same(folded, stepped)
+    assert [a.model_dump() for a in got] == [a.model_dump() for a in want]
+    # and in pieces, as successive runs of the agent
+    first, got_first = fold(AnomalyState(), calls[:cut], rules)
+    second, got_second = fold(first, calls[cut:], rules)
+    whole, got_whole = run(calls, rules=rules)
+    _same(second, whole)
+    assert [a.model_dump() for a in got_first + got_second] == [a.model_dump() for a in got_whole]
+
+
+def test_fold_of_nothing_is_the_state_itself():
+    state, _ = run(history())
+    assert fold(state, [], RULES) == (state, [])
+
+
+def test_fold_fires_what_step_fires_on_a_spike_after_history():
+    state, _ = run(history())
+    folded, alerts = fold(state, [call(cost="0.5", at=NOW), call(cost="0.5", at=NOW + timedelta(seconds=1)),
+                                  call(cost=None), call(latency_ms=60_000.0)], RULES)
+    assert [a.kind for a in alerts] == [AlertKind.COST_SPIKE, AlertKind.UNPRICED_MODEL, AlertKind.LATENCY_SPIKE]
+    assert set(folded.fired) == {"cost|gpt-4o", "unpriced|openai|gpt-4o", "latency|gpt-4o"}

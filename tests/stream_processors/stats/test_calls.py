@@ -40,3 +40,24 @@ def test_a_broken_costed_call_is_refused_with_a_reason(breaks, reason):
 def test_a_non_object_is_refused():
     with pytest.raises(ValueError, match="JSON object"):
         parse_costed([1, 2])
+
+
+def test_missing_optional_fields_take_their_defaults_and_ids_are_strings():
+    item = costed_dict(user_id=None)
+    for name in ("prompt_type", "provider", "operation", "success", "cached", "metadata", "event_id"):
+        item["event"].pop(name, None)
+    item["cost"]["unpriced_reason"] = None
+    call = parse_costed(item)
+    assert (call.prompt_type, call.provider, call.operation, call.event_id) == ("default", "", "", "")
+    assert call.success and not call.cached and call.metadata is None and call.user_id is None
+    item["event"].update(user_id=42, event_id=7)
+    assert (parse_costed(item).user_id, parse_costed(item).event_id) == ("42", "7")
+    item["cost"].update(priced=False)
+    assert parse_costed(item).unpriced_reason == "no price known"
+
+
+def test_a_call_without_a_model_is_refused():
+    item = costed_dict()
+    item["event"]["model"] = ""
+    with pytest.raises(ValueError, match="model"):
+        parse_costed(item)

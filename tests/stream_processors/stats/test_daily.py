@@ -1,6 +1,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from schemas.stats import DailyUsage
 from stream_processors.stats import daily
 from tests.stream_processors.stats.factories import NOW, call
 
@@ -26,3 +27,24 @@ def test_keys_are_unambiguous_whatever_the_ids_contain():
     key = (NOW.date(), "a|b", "c\x1fd", "pt")
     assert daily.decode_key(daily.encode_key(key)) == key
     assert daily.encode_key((NOW.date(), "a", "b|c", "pt")) != daily.encode_key((NOW.date(), "a|b", "c", "pt"))
+
+
+def test_a_row_is_built_as_model_construct_builds_it():
+    key = (NOW.date(), "acme", "u1", "summarise")
+    row = daily.apply(None, key, [call(cost="1"), call(cost=None, success=False, error_type="x")], 3)
+    values = row.model_dump()
+    built = DailyUsage.model_construct(**values)
+    assert row == built and row.model_fields_set == built.model_fields_set
+    assert row.__pydantic_extra__ == built.__pydantic_extra__ and row.__pydantic_private__ == built.__pydantic_private__
+    assert row.model_dump_json() == built.model_dump_json()
+    assert DailyUsage.model_validate_json(row.model_dump_json()) == row
+
+
+def test_apply_keeps_the_token_order_of_a_stored_row_and_adds_missing_buckets():
+    key = (NOW.date(), "acme", "u1", "summarise")
+    stored = DailyUsage(day=key[0], account_id="acme", user_id="u1", prompt_type="summarise", calls=1,
+                        tokens={"output_tokens": 4, "input_tokens": 2}, total_tokens=6, applied_offset=1)
+    row = daily.apply(stored, key, [call(input_tokens=10, output_tokens=1)], 2)
+    assert list(row.tokens) == ["output_tokens", "input_tokens", "cache_read_tokens", "cache_write_tokens",
+                                "reasoning_tokens"]
+    assert row.tokens["input_tokens"] == 12 and row.total_tokens == 6 + 11

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stream_processors.stats.sketch import EMPTY, MAX_BINS, RELATIVE_ACCURACY, DDSketch, merge_all
+from stream_processors.stats.sketch import (EMPTY, MAX_BINS, RELATIVE_ACCURACY, DDSketch, _add_bins, _merge_bins,
+                                             merge_all)
 
 latencies = st.lists(st.floats(min_value=0.0, max_value=86_400_000.0, allow_nan=False), min_size=1, max_size=400)
 quantiles = st.sampled_from([0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0])
@@ -80,3 +81,17 @@ def test_bins_stay_bounded_and_the_top_quantiles_stay_exact():
 def test_quantile_outside_zero_one_is_an_error():
     with pytest.raises(ValueError):
         EMPTY.add([1.0]).quantile(1.5)
+
+
+bins = st.tuples(st.integers(-40, 40), st.lists(st.integers(0, 5), max_size=60))
+
+
+@settings(max_examples=400, deadline=None)
+@given(bins, bins, st.booleans())
+def test_merging_bins_list_to_list_equals_adding_the_other_sketchs_nonzero_bins(a, b, wide):
+    (offset, counts), (other_offset, other_counts) = a, b
+    if wide:  # past MAX_BINS: the lowest bins fold
+        other_offset += MAX_BINS - 10
+    counts, other_counts = tuple(counts), tuple(other_counts)
+    added = {other_offset + i: n for i, n in enumerate(other_counts) if n}
+    assert _merge_bins(offset, counts, other_offset, other_counts) == _add_bins(offset, counts, added)
