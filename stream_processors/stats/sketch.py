@@ -156,9 +156,16 @@ def _merge_bins(offset: int, counts: tuple[int, ...], other_offset: int, other_c
     if not counts or not size or not other_counts[0] or not other_counts[-1]:
         return _add_bins(offset, counts, {other_offset + i: n for i, n in enumerate(other_counts) if n})
     end, other_end = offset + len(counts), other_offset + size
-    low, high = min(offset, other_offset), max(end, other_end)
-    dense = list(map(add, [0] * (offset - low) + list(counts) + [0] * (high - end),
-                     [0] * (other_offset - low) + list(other_counts) + [0] * (high - other_end)))
+    if offset <= other_offset and other_end <= end:  # a few new bins into a long series (a bucket, all time)
+        low, dense = offset, list(counts)
+        at = other_offset - offset
+        for i, n in enumerate(other_counts, at):
+            if n:
+                dense[i] += n
+    else:
+        low, high = min(offset, other_offset), max(end, other_end)
+        dense = list(map(add, [0] * (offset - low) + list(counts) + [0] * (high - end),
+                         [0] * (other_offset - low) + list(other_counts) + [0] * (high - other_end)))
     if len(dense) > MAX_BINS:  # as _add_bins: fold the lowest bins into the first kept one
         excess = len(dense) - MAX_BINS
         dense = [sum(dense[: excess + 1])] + dense[excess + 1:]

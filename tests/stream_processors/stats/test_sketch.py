@@ -83,7 +83,7 @@ def test_quantile_outside_zero_one_is_an_error():
         EMPTY.add([1.0]).quantile(1.5)
 
 
-bins = st.tuples(st.integers(-40, 40), st.lists(st.integers(0, 5), max_size=60))
+bins = st.tuples(st.integers(-40, 40), st.lists(st.integers(0, 5), max_size=60))  # ranges apart, overlapping, nested
 
 
 @settings(max_examples=400, deadline=None)
