@@ -25,8 +25,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     quick = parser.parse_args().quick
     run(str(HERE / "bench_pricing.py"), "--write")
-    run(str(HERE / "bench_pipeline.py"), "--events", "50000" if quick else "200000",
-        "--seconds", "10" if quick else "30")
+    run(str(HERE / "bench_stats.py"), "--write", "--label", "make bench")
+    run(str(HERE / "bench_sink.py"), "--events", "40000" if quick else "80000", "--label", "make bench")
+    run(str(HERE / "bench_fetch_pacing.py"), "--seconds", "5" if quick else "10")
+    for broker in ("noida", "tansu"):  # noida-db slows down past ~100 MB of log (one JSON file)
+        run(str(HERE / "bench_pipeline.py"), "--broker", broker, "--events", "50000" if quick else "100000",
+            "--seconds", "10" if quick else "30", "--rate", "2000")
     run(str(HERE / "bench_sdk.py"), "--events", "50000" if quick else "200000")
     run(str(HERE / "bench_reports.py"), "--rows", "1000000" if quick else "10000000",
         "--out", str(HERE / "results" / "reports.md"))
