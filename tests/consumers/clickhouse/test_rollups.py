@@ -83,3 +83,24 @@ def test_rebuild_recomputes_the_same_totals(store, calls):
     assert_rollups_match_final(store)
     rebuild_rollups(store)
     assert_rollups_match_final(store)
+
+
+def test_each_insert_writes_one_rollup_row_per_key(store):
+    """40 calls on two keys in one insert make two rows in each rollup, not 40: the per-call views'
+    rows are summed by the SummingMergeTree as it writes the part (``optimize_on_insert``, on by
+    default), so a GROUP BY in the views would not write fewer rows (benchmarks/results/sink.json)."""
+    batch = [call(T0 + timedelta(minutes=i % 20), model="gpt-4o" if i % 2 else "claude",
+                  cost_total_usd=Decimal("0.000000000001") * (i + 1), credits=Decimal("0.000001"))
+             for i in range(40)]
+    assert insert_calls(store, batch) == 40
+    for table in SPECS:
+        _, rows = store.rows(f"SELECT count(), sum(calls), sum(cost_usd), sum(credits) FROM {table}")
+        assert rows == [(2, 40, Decimal("0.00000000082"), Decimal("0.00004"))], table
+    assert_rollups_match_final(store)
+    # A block mixing a new call with re-ratings of stored ones adds each row's own delta.
+    re_rated = [dict(r, version=2, cost_total_usd=Decimal("1")) for r in batch[:10]]
+    assert insert_calls(store, re_rated + [call(T0, model="claude")]) == 11
+    assert_rollups_match_final(store)
+    assert insert_calls(store, batch + re_rated) == 0
+    assert_rollups_match_final(store)
+
