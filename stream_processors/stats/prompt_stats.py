@@ -69,16 +69,24 @@ def update(state: PromptTypeStats | None, calls: Sequence[Call], now: datetime) 
         return state
     now_ts = now.timestamp()
     width = MINUTES[0]
+    # Calls older than the longest series count in all_time only: summed once, not per bucket
+    # (a backfill or replay spreads a run over hundreds of five-minute buckets).
+    oldest_kept = _floor(now_ts, HOURS[0]) - (HOURS[1] - 1) * HOURS[0]
     groups: dict[int, list[Call]] = {}
+    old: list[Call] = []
     first = last = calls[0].occurred_at
     for call in calls:  # the finest buckets, each summed once; coarser ones merge these
         at = call.occurred_at
-        start = int(at.timestamp() // width) * width  # _floor(call.ts, width)
-        group = groups.get(start)
-        if group is None:
-            groups[start] = [call]
+        ts = at.timestamp()
+        if ts < oldest_kept:
+            old.append(call)
         else:
-            group.append(call)
+            start = int(ts // width) * width  # _floor(call.ts, width)
+            group = groups.get(start)
+            if group is None:
+                groups[start] = [call]
+            else:
+                group.append(call)
         if at < first:  # min() and max(): the first of equals
             first = at
         elif at > last:
@@ -89,7 +97,7 @@ def update(state: PromptTypeStats | None, calls: Sequence[Call], now: datetime) 
         first_seen_at=first if state.first_seen_at is None else min(state.first_seen_at, first),
         last_call_at=last if state.last_call_at is None else max(state.last_call_at, last),
         updated_at=now,
-        all_time=merge_totals([state.all_time, *parts.values()]),
+        all_time=merge_totals([state.all_time, *([totals_of(old)] if old else []), *parts.values()]),
         minutes=_merge_series(state.minutes, parts, *MINUTES, now_ts),
         hours=_merge_series(state.hours, parts, *HOURS, now_ts),
     )

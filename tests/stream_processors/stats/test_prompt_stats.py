@@ -92,3 +92,12 @@ def test_starting_without_calls_is_an_error_and_no_calls_is_no_change():
         update(None, [], NOW)
     state = update(None, [call()], NOW)
     assert update(state, [], NOW) is state
+
+
+def test_a_backfill_run_counts_in_all_time_without_filling_the_series():
+    """Calls older than the 24 h series (a replay or backfill) are summed into all_time once."""
+    backfill = [call(at=NOW - timedelta(days=3, minutes=7 * i), cost="0.5") for i in range(50)]
+    state = update(None, [*backfill, call(at=NOW, cost="1")], NOW)
+    assert (state.all_time.calls, state.all_time.cost_usd) == (51, Decimal("26"))
+    assert [b.calls for b in state.minutes] == [1] and [b.calls for b in state.hours] == [1]
+    assert state.first_seen_at == NOW - timedelta(days=3, minutes=7 * 49) and state.last_call_at == NOW

@@ -1,0 +1,105 @@
+"""The Faust worker alone: raw events already on the broker, time until every one is priced and
+the live statistics have caught up (the worker group's committed offsets reach the end of the
+raw and costed topics). Pricing, statistics, snapshots, daily usage and alerts all run.
+
+    python benchmarks/bench_worker.py [--events 60000] [--broker noida|tansu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
+
+from ailedger import topics  # noqa: E402
+from ailedger.broker import free_port, start_broker, start_tansu  # noqa: E402
+from ailedger.demo_traffic import generate  # noqa: E402
+from ailedger.processes import settings_env, spawn, stop, worker_command  # noqa: E402
+from ailedger.publishing import BatchPublisher  # noqa: E402
+from ailedger.settings import WorkerSettings  # noqa: E402
+from ailedger.topics import create_topics  # noqa: E402
+from benchmarks.bench_pipeline import machine  # noqa: E402
+
+
+def lag(settings: WorkerSettings, name: str) -> int:
+    """Messages of topic ``name`` the worker group has not committed yet."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id,
+                             enable_auto_commit=False)
+    try:
+        topic = settings.topic(name)
+        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        ends = consumer.end_offsets(tps)
+        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+    finally:
+        consumer.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (float(fields[11]) + float(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=60_000)
+    parser.add_argument("--broker", choices=("noida", "tansu"), default="noida")
+    parser.add_argument("--partitions", type=int, default=4)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="ailedger-bench-worker-"))
+    broker = (start_tansu if args.broker == "tansu" else start_broker)(home / "broker", free_port())
+    settings = WorkerSettings(home=home, kafka_bootstrap=broker.bootstrap, partitions=args.partitions,
+                              app_id="bench-worker")
+    create_topics(settings)
+    publisher = BatchPublisher(settings)
+    publisher.add_all(generate(args.events, seed=4))
+    publisher.flush()
+    publisher.close()
+    log = home / "worker.log"
+    worker = spawn(worker_command("warn"), settings_env(settings, AILEDGER_APP_ID="bench-worker"), log)
+    try:
+        first = lag(settings, topics.RAW)
+        deadline = time.monotonic() + 120
+        while lag(settings, topics.RAW) == first:  # the clock starts at the first commit (startup excluded)
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise SystemExit(f"the worker made no progress; see {log}")
+            time.sleep(0.1)
+        cpu_before = cpu_seconds(worker.pid)
+        started = time.perf_counter()
+        priced_s = None
+        while True:
+            raw_lag, costed_lag = lag(settings, topics.RAW), lag(settings, topics.COSTED)
+            now = time.perf_counter() - started
+            if priced_s is None and raw_lag == 0:
+                priced_s = now
+            if raw_lag == 0 and costed_lag == 0 and now > 1:
+                break
+            if now > 900:
+                raise SystemExit(f"not caught up after 900 s (raw lag {raw_lag}, costed lag {costed_lag})")
+            time.sleep(0.5)
+        total = time.perf_counter() - started
+        result = {"machine": machine(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "load_average_at_start": os.getloadavg()[0], "broker": args.broker, "events": args.events,
+                  "priced_s": round(priced_s, 1), "caught_up_s": round(total, 1),
+                  "events_per_s_priced": round(args.events / priced_s),
+                  "events_per_s_all_stages": round(args.events / total),
+                  "worker_cpu_s": round(cpu_seconds(worker.pid) - cpu_before, 1)}
+        result["worker_cpu_us_per_event"] = round(result["worker_cpu_s"] * 1e6 / args.events, 1)
+        print(json.dumps(result, indent=2))
+        (Path(__file__).parent / "results" / f"worker-{args.broker}.json").write_text(json.dumps(result, indent=2) + "\n")
+    finally:
+        stop(worker)
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
