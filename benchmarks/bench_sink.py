@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import threading
@@ -39,6 +38,7 @@ from ailedger.broker import free_port, start_broker  # noqa: E402
 from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.settings import ApiSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
+from benchmarks.bench_pipeline import machine  # noqa: E402
 from consumers.clickhouse.migrations import migrate  # noqa: E402
 from consumers.clickhouse.store import Store  # noqa: E402
 from consumers.serve import _config_lookup  # noqa: E402
@@ -49,18 +49,6 @@ from stream_processors.costing import cost_batch  # noqa: E402
 from stream_processors.pricing import load_catalog  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "sink.json"
-
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def costed_messages(count: int, per_message: int, seed: int) -> list[tuple[bytes, bytes]]:
