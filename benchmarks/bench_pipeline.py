@@ -46,29 +46,41 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stored(store) -> int:
     return int(store.rows("SELECT count() FROM ai_calls")[1][0][0])
 
 
-def flood(settings, store, count: int, seed: int) -> dict:
+def flood(settings, store, count: int, seed: int, processes: dict[str, int] | None = None) -> dict:
     """Publish ``count`` events as fast as possible from a separate producer process (as producers
     are other services; it generates its events before the clock starts); time until all are
-    queryable."""
+    queryable. ``processes`` (name -> pid) get their CPU per event reported, as does the producer."""
+    processes = dict(processes or {})
     base = stored(store)
     env = settings_env(settings)
     child = subprocess.Popen([sys.executable, __file__, "--publish", str(count), "--seed", str(seed)], env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "ready"
+    processes["producer"] = child.pid
+    cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     started = time.perf_counter()
     child.stdin.write("go\n")
     child.stdin.flush()
     published = float(child.stdout.readline())
+    cpu_used = {"producer": cpu_seconds(child.pid) - cpu_before.pop("producer")}
     child.wait(60)
     while stored(store) < base + count:
         time.sleep(0.25)  # each count is a query in the sink's process: don't make it the load
     total = time.perf_counter() - started
+    cpu_used.update({name: cpu_seconds(processes[name]) - before for name, before in cpu_before.items()})
     return {"events": count, "publish_s": round(published, 2), "queryable_s": round(total, 2),
-            "events_per_s": round(count / total)}
+            "events_per_s": round(count / total),
+            "cpu_us_per_event": {name: round(used * 1e6 / count, 1) for name, used in cpu_used.items()}}
 
 
 def publish_only(count: int, seed: int) -> None:
@@ -170,6 +182,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--flood-only", action="store_true",
+                        help="only the flood (for A/B comparisons); nothing is written to results/")
     parser.add_argument("--broker", choices=("noida", "tansu"), default="noida",
                         help="noida-db keeps its whole log in one JSON file and slows down past ~100 MB; "
                              "Tansu keeps it in memory")
@@ -197,9 +211,14 @@ def main() -> None:
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
                    "broker": args.broker, "partitions": args.partitions,
                    "load_average_at_start": os.getloadavg()[0],
-                   "flood": flood(settings, services.store, args.events, seed=2),
-                   "paced": paced(settings, services.store, args.rate, args.seconds),
-                   "baseline_sqlite": sqlite_baseline(list(generate(50_000, seed=3)))}
+                   "flood": flood(settings, services.store, args.events, seed=2,
+                                  processes={"broker": broker.process.pid, "worker": worker.pid,
+                                             "sink (and the benchmark's count queries)": os.getpid()})}
+        if args.flood_only:
+            print(json.dumps(results, indent=2))
+            return
+        results["paced"] = paced(settings, services.store, args.rate, args.seconds)
+        results["baseline_sqlite"] = sqlite_baseline(list(generate(50_000, seed=3)))
         text = json.dumps(results, indent=2, default=str)
         print(text)
         out = Path(__file__).parent / "results" / f"pipeline-{args.broker}.json"

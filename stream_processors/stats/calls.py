@@ -138,7 +138,7 @@ def parse_costed(item: Any) -> Call:
         model = _required(event, "model")
     provider = get("provider")
     operation = get("operation")
-    metadata = get("metadata")
+    metadata = get("metadata", {})  # left out of the compact wire form when empty
     return Call(
         event_id if type(event_id) is str else str(event_id or ""),
         occurred_at,

@@ -49,3 +49,34 @@ def test_an_old_version_in_a_batch_is_upcast_not_rejected():
     batch = cost_message(encode_batch([*items, legacy]), CATALOG, now=NOW)
     assert not batch.failures, batch.failures
     assert sum(len(c) for c in batch.by_prompt_type.values()) == 4
+
+
+def test_the_compact_wire_form_loses_nothing():
+    """Fields left out of a costed call (None, or their default) come back as they were, for the
+    model, for live statistics and for the sink's rows."""
+    from consumers.clickhouse.rows import costed_to_row
+    from schemas.codec import dumps
+    from schemas.costed import CallCost, CostedCall
+    from stream_processors.pricing import price_call
+    from stream_processors.stats.calls import parse_costed
+
+    events = list(generate(300, seed=9))
+    events[0] = events[0].model_copy(update={"error_type": "timeout", "success": False, "metadata": {},
+                                             "prompt_type": "default", "latency_ms": 0.0, "cached": True})
+    by_id = {str(e.event_id): e for e in events}
+    batch = cost_batch([event_to_dict(e) for e in events], load_catalog(None), now=NOW)
+    items = unpack(encode_batch([c for calls in batch.by_prompt_type.values() for c in calls]))
+    assert len(items) == len(events)
+    shorter = 0
+    for item in items:
+        event = by_id[item["event"]["event_id"]]
+        model = CostedCall.model_validate(item)
+        assert model.event == event and model.cost == price_call(event, CATALOG)
+        full = {"type": model.type, "event": model.event.model_dump(mode="json"),
+                "cost": {**{name: None for name in CallCost.model_fields}, "price_version": "", "price_source": "",
+                         **item["cost"]},
+                "version": model.version, "priced_at": item["priced_at"]}
+        assert parse_costed(item) == parse_costed(full)
+        assert costed_to_row(item, 0, 0, True) == costed_to_row(full, 0, 0, True)
+        shorter += len(dumps(item)) < len(dumps(full))
+    assert shorter == len(items)

@@ -18,6 +18,7 @@ from ailedger.demo_traffic import generate
 from consumers.clickhouse import rows as rows_module
 from consumers.sink.costed_writer import CostedCallsWriter
 from schemas.codec import dumps, encode_batch
+from schemas.costed import CostedCall
 from stream_processors.costing import cost_batch
 from stream_processors.pricing import load_catalog
 
@@ -29,6 +30,12 @@ def costed_items(n: int, seed: int = 5) -> list[dict]:
     batch = cost_batch(events, load_catalog(None))
     items = [item for calls in batch.by_prompt_type.values() for item in calls]
     return orjson.loads(encode_batch(items))["items"]  # the wire form, as the sink reads it
+
+
+def complete(item: dict) -> tuple[dict, dict]:
+    """The event and cost of a compact wire item with every field (the model restores defaults)."""
+    full = CostedCall.model_validate(item).model_dump(mode="json")
+    return full["event"], full["cost"]
 
 
 def sink(store, writer: CostedCallsWriter, items: list, offset: int = 0) -> tuple[int, list]:
@@ -63,7 +70,7 @@ def test_demo_traffic_is_stored_exactly(store):
     inserted, failures = sink(store, writer, items)
     assert (inserted, failures) == (len(items), [])
     for item in items[:40]:
-        e, c = item["event"], item["cost"]
+        e, c = complete(item)
         row = stored(store, e["event_id"])
         assert row["event_id"] == uuid.UUID(e["event_id"])
         assert row["occurred_at"].replace(tzinfo=timezone.utc) == millis(e["occurred_at"])

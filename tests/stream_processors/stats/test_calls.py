@@ -49,7 +49,7 @@ def test_missing_optional_fields_take_their_defaults_and_ids_are_strings():
     item["cost"]["unpriced_reason"] = None
     call = parse_costed(item)
     assert (call.prompt_type, call.provider, call.operation, call.event_id) == ("default", "", "", "")
-    assert call.success and not call.cached and call.metadata is None and call.user_id is None
+    assert call.success and not call.cached and call.metadata == {} and call.user_id is None
     item["event"].update(user_id=42, event_id=7)
     assert (parse_costed(item).user_id, parse_costed(item).event_id) == ("42", "7")
     item["cost"].update(priced=False)
