@@ -27,7 +27,7 @@ from ailedger.processes import settings_env, spawn, stop, worker_command  # noqa
 from ailedger.publishing import BatchPublisher  # noqa: E402
 from ailedger.settings import WorkerSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
-from benchmarks.bench_pipeline import machine  # noqa: E402
+from benchmarks.bench_pipeline import cpu_seconds, machine  # noqa: E402
 
 
 def lag(settings: WorkerSettings, name: str) -> int:
@@ -41,12 +41,6 @@ def lag(settings: WorkerSettings, name: str) -> int:
         return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
     finally:
         consumer.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (float(fields[11]) + float(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
