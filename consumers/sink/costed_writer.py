@@ -7,6 +7,7 @@ from typing import Any
 from consumers.clickhouse.rows import (
     AI_CALLS_COLUMNS,
     INSERT_SETTINGS,
+    ROWS_FORMAT,
     ConfigLookup,
     RowError,
     apply_stored_versions,
@@ -53,6 +54,6 @@ class CostedCallsWriter:
         return apply_stored_versions(store, keep_latest(rows))
 
     def write(self, store: Store, rows: list[Any], dedup_token: str | None) -> None:
-        """One insert of prepared rows, parsed by the engine from ``JSONCompactEachRow``."""
-        store.insert_raw(self.table, encode_rows(rows), self.columns, dedup_token=dedup_token,
+        """One insert of prepared rows, parsed by the engine from :data:`ROWS_FORMAT`."""
+        store.insert_raw(self.table, encode_rows(rows), self.columns, fmt=ROWS_FORMAT, dedup_token=dedup_token,
                          settings=INSERT_SETTINGS)
