@@ -4,8 +4,10 @@ SQLite insert plus an aggregate upsert per call).
 
     python benchmarks/bench_pipeline.py [--events 200000] [--rate 20000] [--seconds 30]
 
-Reports sustained events/s (flood: publish everything, time until all are queryable) and
-produce-to-queryable latency p50/p99 at a fixed offered rate (ingested_at - produced time).
+Reports sustained events/s (flood: publish everything, time until all are queryable) with each
+process's CPU per event, and produce-to-queryable latency p50/p99 at a fixed offered rate
+(ingested_at - produced time): on the idle pipeline (``paced_steady``) and right after the flood
+(``paced``, while the worker's later stages may still catch up).
 """
 
 from __future__ import annotations
@@ -210,10 +212,12 @@ def main() -> None:
         flood(settings, services.store, 2000, seed=1)  # warm-up: worker joined, caches filled
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
                    "broker": args.broker, "partitions": args.partitions,
-                   "load_average_at_start": os.getloadavg()[0],
-                   "flood": flood(settings, services.store, args.events, seed=2,
-                                  processes={"broker": broker.process.pid, "worker": worker.pid,
-                                             "sink (and the benchmark's count queries)": os.getpid()})}
+                   "load_average_at_start": os.getloadavg()[0]}
+        if not args.flood_only:  # latency on an idle pipeline, then again right after the flood
+            results["paced_steady"] = paced(settings, services.store, args.rate, args.seconds)
+        results["flood"] = flood(settings, services.store, args.events, seed=2,
+                                 processes={"broker": broker.process.pid, "worker": worker.pid,
+                                            "sink (and the benchmark's count queries)": os.getpid()})
         if args.flood_only:
             print(json.dumps(results, indent=2))
             return
