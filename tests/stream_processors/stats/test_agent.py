@@ -75,9 +75,16 @@ def test_worker_publishes_stats_snapshot_daily_usage_configs_and_alerts(settings
         seen = defaultdict(list)
         for _, alert in read_topic(settings, names.ALERTS):
             seen[alert["kind"]].append(alert)
-        return seen if {"cost_spike", "unpriced_model", "budget_threshold"} <= set(seen) else None
+        # The account's budget alert comes one hop after the prompt type's (costed stage ->
+        # ai.spend.v1 -> account stage), so wait for both subjects' highest threshold, not for the
+        # first budget alert.
+        top = defaultdict(int)
+        for a in seen.get("budget_threshold", []):
+            top[a["subject"]] = max(top[a["subject"]], a["figures"]["threshold_pct"])
+        done = top["account=acme"] >= 80 and top["prompt_type=translate"] >= 100
+        return seen if done and {"cost_spike", "unpriced_model"} <= set(seen) else None
 
-    alerts = wait_for(kinds, 30, "cost, unpriced and budget alerts")
+    alerts = wait_for(kinds, 30, "cost, unpriced and both budget alerts")
     assert [a["figures"]["cost_usd"] for a in alerts["cost_spike"]] == ["6.00"]
     fired = defaultdict(list)
     for a in alerts["budget_threshold"]:
