@@ -116,7 +116,8 @@ def start_tansu(data_dir: Path, port: int, host: str = "127.0.0.1", ready_timeou
 
     Known gaps against Kafka: ListOffsets(latest) returns the last batch's base offset + 1
     instead of the high watermark; topic configs are not stored (no compaction); no
-    CreatePartitions; the first group join takes about half of session_timeout_ms.
+    CreatePartitions; the first group join takes about half of session_timeout_ms; a group's first
+    generation is 0 (aiokafka then skips LeaveGroup) and a silent member's session never expires.
     """
     url = f"tcp://{host}:{port}"
     cmd = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
