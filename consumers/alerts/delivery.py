@@ -22,9 +22,10 @@ import time
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer
+from kafka.errors import KafkaError
 from pydantic import Field
 
-from ailedger import topics
+from ailedger import kafka_rejoin, topics
 from ailedger.settings import CommonSettings
 from consumers.alerts import store as alert_store
 from consumers.alerts.store import AlertRecord
@@ -62,6 +63,7 @@ class DeliveryStats:
     undecodable: int = 0
     redelivered: int = 0
     write_failures: int = 0
+    commit_failures: int = 0
 
 
 class AlertDelivery:
@@ -74,6 +76,7 @@ class AlertDelivery:
                                     backoff_seconds=settings.alert_backoff_seconds,
                                     backoff_max_seconds=settings.alert_backoff_max_seconds,
                                     timeout_seconds=settings.alert_timeout_seconds, stop=self.stop)
+        kafka_rejoin.install()  # else a join that ends between two polls is dropped and redone, for ever
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
             group_id=f"{settings.topic_prefix}{settings.alert_delivery_group}",
@@ -126,7 +129,13 @@ class AlertDelivery:
             self._rewind()
             self.stop.wait(1.0)
             return
-        self.consumer.commit()
+        try:
+            self.consumer.commit()
+        except KafkaError as exc:
+            # A rebalance took the partition meanwhile (as the sinks): the alerts are stored, their
+            # new owner re-reads from the last commit and skips the ones already delivered.
+            self.stats.commit_failures += 1
+            log.warning("commit after storing alerts failed (%s); the new owner re-reads these offsets", exc)
 
     def _rewind(self) -> None:
         for tp in self.consumer.assignment():

@@ -20,6 +20,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
+from ailedger import kafka_rejoin
 from ailedger.settings import SinkSettings
 from consumers.clickhouse.store import Store
 from consumers.sink.buffer import Buffers
@@ -84,6 +85,7 @@ class TopicSink:
         self.buffers = Buffers()
         self._dlq_topic = settings.topic("ai.dlq.v1")
         instance = f"{settings.sink_instance_id}-{name}" if settings.sink_instance_id else None
+        kafka_rejoin.install()  # else a join that ends between two polls is dropped and redone, for ever
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
             group_id=settings.topic(group or settings.sink_group),
