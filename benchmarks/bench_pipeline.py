@@ -117,12 +117,17 @@ def paced(settings, store, rate: int, seconds: float) -> dict:
     while int(store.rows(query, {"s": f"bench-{marker}"})[1][0][0]) < sent and time.monotonic() < deadline:
         time.sleep(0.1)
     _, rows = store.rows(
-        "SELECT count(), quantileExact(0.5)(d), quantileExact(0.99)(d), max(d) FROM "
-        "(SELECT dateDiff('millisecond', occurred_at, ingested_at) AS d FROM ai_calls WHERE source = {s:String})",
+        "SELECT count(), quantileExact(0.5)(d), quantileExact(0.99)(d), max(d), "
+        "quantileExact(0.5)(p), quantileExact(0.99)(p), quantileExact(0.5)(d - p), quantileExact(0.99)(d - p) FROM "
+        "(SELECT dateDiff('millisecond', occurred_at, ingested_at) AS d, "
+        "dateDiff('millisecond', occurred_at, priced_at) AS p FROM ai_calls WHERE source = {s:String})",
         {"s": f"bench-{marker}"})
-    count, p50, p99, worst = rows[0]
+    count, p50, p99, worst, priced_p50, priced_p99, stored_p50, stored_p99 = rows[0]
     return {"offered_rate": rate, "seconds": seconds, "sent": sent, "stored": count,
-            "latency_ms_p50": p50, "latency_ms_p99": p99, "latency_ms_max": worst}
+            "latency_ms_p50": p50, "latency_ms_p99": p99, "latency_ms_max": worst,
+            # where the time goes: publish -> priced (SDK, broker, pricing), priced -> stored (sink)
+            "to_priced_ms_p50": priced_p50, "to_priced_ms_p99": priced_p99,
+            "priced_to_stored_ms_p50": stored_p50, "priced_to_stored_ms_p99": stored_p99}
 
 
 def paced_only(rate: int, seconds: float, marker: str) -> None:
