@@ -16,9 +16,9 @@ import time
 import aiokafka
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
 
 from ailedger import kafka_pacing
+from tests.ailedger.conftest import create_topic
 
 INTERVAL_MS = 100
 IDLE_S = 2.0
@@ -41,13 +41,7 @@ def pacing():
 
 @pytest.fixture
 def topic(broker_bootstrap, unique_id) -> str:
-    name = f"pacing-{unique_id}"
-    admin = KafkaAdminClient(bootstrap_servers=broker_bootstrap)
-    try:
-        admin.create_topics([NewTopic(name, PARTITIONS, 1)])
-    finally:
-        admin.close()
-    return name
+    return create_topic(broker_bootstrap, f"pacing-{unique_id}", PARTITIONS)
 
 
 def publish(bootstrap: str, topic: str, values: list[bytes], partition: int | None = None) -> None:

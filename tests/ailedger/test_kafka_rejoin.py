@@ -14,20 +14,14 @@ import uuid
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.coordinator.base import BaseCoordinator
 
 from ailedger import kafka_rejoin
+from tests.ailedger.conftest import create_topic
 
 
 def _new_topic(bootstrap: str, prefix: str, partitions: int) -> str:
-    topic = f"{prefix}{uuid.uuid4().hex[:10]}"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.create_topics([NewTopic(topic, partitions, 1)])
-    finally:
-        admin.close()
-    return topic
+    return create_topic(bootstrap, f"{prefix}{uuid.uuid4().hex[:10]}", partitions)
 
 
 def test_the_installed_kafka_python_is_patched():
