@@ -10,7 +10,7 @@ import logging
 import threading
 from typing import Callable
 
-from ailedger import kafka_pacing, kafka_rejoin, topics
+from ailedger import kafka_pacing, topics
 from ailedger.settings import ApiSettings
 from consumers.clickhouse.migrations import migrate
 from consumers.clickhouse.store import Store
@@ -26,7 +26,6 @@ class Services:
 
     def __init__(self, settings: ApiSettings, store: Store | None = None):
         kafka_pacing.install()  # before any consumer: noida-db answers empty fetches at once
-        kafka_rejoin.install()  # keep a group join that ends between two polls (else: rejoin, stalls)
         self.settings = settings
         self.store = store or Store.from_settings(settings)
         migrate(self.store, settings.text_ttl_days)
