@@ -1,4 +1,8 @@
-"""A priced call (type ``ai.call.costed.v1``): the original event plus its cost and credits."""
+"""A priced call (type ``ai.call.costed.v1``): the original event plus its cost and credits.
+
+On the wire (``stream_processors.costing.costed_call_dict``) event fields that are ``None`` or at
+their default, and cost fields that are ``None`` or empty, are left out; validating with
+:class:`CostedCall` restores them. An absent amount means unknown, never $0."""
 
 from __future__ import annotations
 
