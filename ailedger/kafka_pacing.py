@@ -12,6 +12,11 @@ kafka-python (the sinks and other consumers in ``consumers/``), so that after a 
 node came back *empty* sooner than ``AILEDGER_FETCH_EMPTY_BACKOFF_MS`` (default
 :data:`DEFAULT_BACKOFF_MS`; ``0`` disables) the next fetch of *the same partitions at the same
 offsets* to that node is not sent before that interval has passed since the empty one was sent.
+While the same partitions keep coming back empty at the same offsets (an idle topic), each hold
+is twice as long as the previous one, up to ``AILEDGER_FETCH_EMPTY_BACKOFF_MAX_MS`` (default
+:data:`DEFAULT_MAX_BACKOFF_MS`): the many idle consumers of a pipeline (dead letters, alerts,
+compacted views) then cost ~1/7 of what a fixed interval costs, and a busy one, whose offsets
+move with every fetch, is held at most the base interval.
 
 * On a broker that honours ``max_wait_ms`` (Apache Kafka, Redpanda, Tansu) an empty fetch
   already took ``max_wait_ms`` (hundreds of ms), longer than the interval, so the shim never
@@ -28,8 +33,10 @@ offsets* to that node is not sent before that interval has passed since the empt
   otherwise have slept ``retry_backoff_ms`` (see ``KafkaConsumer._poll_once``), so ``poll``
   neither busy-loops nor oversleeps its timeout.
 
-Records published while a consumer is paced are delivered at most one interval later than
-without the shim (a broker honouring ``max_wait_ms`` would hold the fetch longer).
+Records published while a consumer is paced are delivered at most one hold later than without
+the shim: the base interval for a consumer that just had data, at most the maximum for one idle
+for a while (a broker honouring ``max_wait_ms`` would hold the fetch longer, but answer at once
+when data arrives).
 
 The patches wrap private methods of aiokafka 0.14 (``Fetcher._get_actions_per_node`` and
 ``Fetcher._proc_fetch_request``) and kafka-python 3.0 (``Fetcher._fetchable_partitions``,
@@ -50,10 +57,13 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 ENV = "AILEDGER_FETCH_EMPTY_BACKOFF_MS"
+MAX_ENV = "AILEDGER_FETCH_EMPTY_BACKOFF_MAX_MS"
 DEFAULT_BACKOFF_MS = 30.0
+DEFAULT_MAX_BACKOFF_MS = 200.0
 
 _lock = threading.Lock()
 _interval = DEFAULT_BACKOFF_MS / 1000  # seconds; 0 disables (the wrappers pass through)
+_max_interval = DEFAULT_MAX_BACKOFF_MS / 1000  # seconds; the longest hold (never below _interval)
 _originals: dict[tuple[type, str], object] = {}  # (class, attribute) -> the unpatched function
 
 
@@ -62,20 +72,34 @@ def backoff_ms() -> float:
     return _interval * 1000
 
 
-def install(backoff_ms: float | None = None) -> None:
+def max_backoff_ms() -> float:
+    """The longest hold of an idle consumer, in milliseconds."""
+    return _max_interval * 1000
+
+
+def _env_ms(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        log.warning("%s=%r is not a number; using %s ms", name, raw, default)
+        return default
+
+
+def install(backoff_ms: float | None = None, max_backoff_ms: float | None = None) -> None:
     """Patch aiokafka's and kafka-python's fetchers, once per process (later calls only update
-    the interval). ``backoff_ms`` defaults to ``$AILEDGER_FETCH_EMPTY_BACKOFF_MS``, else
-    :data:`DEFAULT_BACKOFF_MS`; ``0`` disables pacing."""
-    global _interval
+    the intervals). ``backoff_ms`` defaults to ``$AILEDGER_FETCH_EMPTY_BACKOFF_MS``, else
+    :data:`DEFAULT_BACKOFF_MS`; ``0`` disables pacing. ``max_backoff_ms`` (the longest hold of
+    an idle consumer) defaults to ``$AILEDGER_FETCH_EMPTY_BACKOFF_MAX_MS``, else
+    :data:`DEFAULT_MAX_BACKOFF_MS`; it is never below ``backoff_ms`` (equal: no growth)."""
+    global _interval, _max_interval
     if backoff_ms is None:
-        raw = os.environ.get(ENV, "").strip()
-        try:
-            backoff_ms = float(raw) if raw else DEFAULT_BACKOFF_MS
-        except ValueError:
-            log.warning("%s=%r is not a number; using %s ms", ENV, raw, DEFAULT_BACKOFF_MS)
-            backoff_ms = DEFAULT_BACKOFF_MS
+        backoff_ms = _env_ms(ENV, DEFAULT_BACKOFF_MS)
+    if max_backoff_ms is None:
+        max_backoff_ms = _env_ms(MAX_ENV, DEFAULT_MAX_BACKOFF_MS)
     with _lock:
         _interval = max(0.0, float(backoff_ms)) / 1000
+        _max_interval = max(_interval, float(max_backoff_ms) / 1000)
         if not _originals:
             _patch_aiokafka()
             _patch_kafka_python()
@@ -100,6 +124,7 @@ class _Hold:
 
     partitions: frozenset  # {(topic, partition, offset)}
     until: float  # time.monotonic()
+    length: float  # seconds: doubles while the same partitions keep coming back empty
 
 
 class _Holds:
@@ -114,7 +139,11 @@ class _Holds:
         now = time.monotonic()
         with self._lock:
             if empty and _interval > 0 and now - sent_at < _interval:
-                self._by_node[node_id] = _Hold(partitions, sent_at + _interval)
+                previous = self._by_node.get(node_id)
+                length = _interval
+                if previous is not None and previous.partitions == partitions:  # still nothing new
+                    length = min(previous.length * 2, _max_interval)
+                self._by_node[node_id] = _Hold(partitions, sent_at + length, length)
             else:
                 self._by_node.pop(node_id, None)
 
@@ -124,7 +153,7 @@ class _Holds:
             hold = self._by_node.get(node_id)
         if hold is None or _interval <= 0:
             return 0.0
-        remaining = min(hold.until - now, _interval)  # the interval may have been lowered since
+        remaining = min(hold.until - now, hold.length, _max_interval)  # the maximum may have been lowered since
         if remaining <= 0 or not partitions <= hold.partitions:
             return 0.0
         return remaining
@@ -134,8 +163,8 @@ class _Holds:
         if _interval <= 0:
             return 0.0
         with self._lock:
-            ends = [hold.until for hold in self._by_node.values()]
-        return max(0.0, min((min(end - now, _interval) for end in ends), default=0.0))
+            ends = [min(hold.until - now, hold.length, _max_interval) for hold in self._by_node.values()]
+        return max(0.0, min(ends, default=0.0))
 
 
 def _holds(fetcher) -> _Holds:

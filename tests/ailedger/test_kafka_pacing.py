@@ -30,11 +30,11 @@ PARTITIONS = 4
 @pytest.fixture
 def pacing():
     """The shim installed with INTERVAL_MS; the process's previous state restored afterwards."""
-    was_installed, previous = kafka_pacing.installed(), kafka_pacing.backoff_ms()
+    was_installed, previous = kafka_pacing.installed(), (kafka_pacing.backoff_ms(), kafka_pacing.max_backoff_ms())
     kafka_pacing.install(INTERVAL_MS)
     yield
     if was_installed:
-        kafka_pacing.install(previous)
+        kafka_pacing.install(*previous)
     else:
         kafka_pacing.uninstall()
 
@@ -60,7 +60,7 @@ def test_install_is_idempotent_and_reads_the_environment(monkeypatch):
     from aiokafka.consumer.fetcher import Fetcher as AioFetcher
     from kafka.consumer.fetcher import Fetcher as KpFetcher
 
-    was_installed, previous = kafka_pacing.installed(), kafka_pacing.backoff_ms()
+    was_installed, previous = kafka_pacing.installed(), (kafka_pacing.backoff_ms(), kafka_pacing.max_backoff_ms())
     kafka_pacing.uninstall()
     originals = (AioFetcher._proc_fetch_request, KpFetcher.fetch_records)
     try:
@@ -76,12 +76,18 @@ def test_install_is_idempotent_and_reads_the_environment(monkeypatch):
         monkeypatch.delenv(kafka_pacing.ENV)
         kafka_pacing.install()
         assert kafka_pacing.backoff_ms() == kafka_pacing.DEFAULT_BACKOFF_MS
+        assert kafka_pacing.max_backoff_ms() == kafka_pacing.DEFAULT_MAX_BACKOFF_MS
+        monkeypatch.setenv(kafka_pacing.MAX_ENV, "500")
+        kafka_pacing.install()
+        assert kafka_pacing.max_backoff_ms() == 500
+        kafka_pacing.install(1000)  # the maximum is never below the interval
+        assert kafka_pacing.max_backoff_ms() == 1000
         kafka_pacing.uninstall()
         assert (AioFetcher._proc_fetch_request, KpFetcher.fetch_records) == originals
     finally:
         kafka_pacing.uninstall()
         if was_installed:
-            kafka_pacing.install(previous)
+            kafka_pacing.install(*previous)
 
 
 def test_only_an_early_empty_fetch_holds_the_same_partitions_at_the_same_offsets(pacing):
@@ -100,6 +106,28 @@ def test_only_an_early_empty_fetch_holds_the_same_partitions_at_the_same_offsets
     assert holds.held(1, asked, now) == 0 and holds.remaining(now) == 0
     holds.record(1, asked, sent_at=time.monotonic() - interval, empty=True)  # took max_wait_ms
     assert holds.remaining(time.monotonic()) == 0
+
+
+def test_holds_double_while_the_same_partitions_stay_empty_and_reset_on_news(pacing):
+    kafka_pacing.install(10, 80)
+    holds = kafka_pacing._Holds()
+    asked = frozenset({("t", 0, 5), ("t", 1, 7)})
+    lengths = []
+    for _ in range(6):  # an idle topic: every fetch of the same offsets comes back empty at once
+        now = time.monotonic()
+        holds.record(1, asked, sent_at=now, empty=True)
+        lengths.append(round(holds.held(1, asked, now), 3))
+    assert lengths == [0.01, 0.02, 0.04, 0.08, 0.08, 0.08]
+    now = time.monotonic()
+    moved = frozenset({("t", 0, 6), ("t", 1, 7)})  # partition 0 had a record: a busy consumer
+    holds.record(1, moved, sent_at=now, empty=True)
+    assert round(holds.held(1, moved, now), 3) == 0.01
+    holds.record(1, moved, sent_at=now, empty=False)  # records came back: the next hold starts over
+    holds.record(1, moved, sent_at=now, empty=True)
+    assert round(holds.held(1, moved, now), 3) == 0.01
+    kafka_pacing.install(10, 10)  # maximum == interval: no growth
+    holds.record(1, moved, sent_at=now, empty=True)
+    assert round(holds.held(1, moved, now), 3) == 0.01
 
 
 # -- aiokafka ----------------------------------------------------------------------------------
