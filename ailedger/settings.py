@@ -29,6 +29,11 @@ class CommonSettings(BaseSettings):
     clickhouse_database: str = Field(default="ailedger", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8787, ge=1, le=65535)
+    fetch_max_wait_ms: int = Field(
+        default=100, ge=1, le=30_000,
+        description="Longest a broker may hold a consumer's fetch while it has no new data (Faust's own "
+                    "worker value is 1,500 ms, kafka-python's 500). Kafka answers as soon as data arrives; a "
+                    "broker that holds the fetch anyway (Tansu) adds up to this much latency per hop.")
 
     @field_validator("kafka_bootstrap")
     @classmethod

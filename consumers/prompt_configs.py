@@ -101,7 +101,8 @@ class CompactedView(Generic[T]):
 
         consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, group_id=None,
                                  enable_auto_commit=False, auto_offset_reset="earliest",
-                                 client_id=self.name, max_partition_fetch_bytes=8 * 1024 * 1024)
+                                 client_id=self.name, max_partition_fetch_bytes=8 * 1024 * 1024,
+                                 fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
         try:
             partitions = None
             while not partitions and not self._stop.is_set():

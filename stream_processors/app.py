@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import faust
+from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from ailedger import kafka_pacing, topics
 from ailedger.settings import WorkerSettings
@@ -25,6 +26,28 @@ class Worker(faust.Worker):
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         self.spinner = None
         super().on_setup_root_logger(logger, level)
+
+
+class _FetchWaitConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
+    fetch_max_wait_ms = 1500  # set per app by _consumer_with_fetch_wait
+
+    def _create_worker_consumer(self, transport):
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = self.fetch_max_wait_ms  # read by AIOKafkaConsumer.start()
+        return consumer
+
+
+def _consumer_with_fetch_wait(fetch_max_wait_ms: int) -> type:
+    """Faust's aiokafka consumer with ``fetch_max_wait_ms`` from the settings: Faust hard-codes
+    1,500 ms, and a broker that holds a fetch for that long although data arrived (Tansu) then
+    adds up to 1.5 s to each hop (to_priced p50 0.74 s at 2,000 events/s before this)."""
+    thread = type("FetchWaitConsumerThread", (_FetchWaitConsumerThread,), {"fetch_max_wait_ms": fetch_max_wait_ms})
+
+    class FetchWaitConsumer(aiokafka_driver.Consumer):
+        def _new_consumer_thread(self):
+            return thread(self, loop=self.loop, beacon=self.beacon)
+
+    return FetchWaitConsumer
 
 
 def create_app(settings: WorkerSettings | None = None) -> faust.App:
@@ -56,6 +79,7 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
         table_cleanup_interval=30.0,
         Worker=Worker,
     )
+    app.transport.Consumer = _consumer_with_fetch_wait(settings.fetch_max_wait_ms)
     app.ailedger_settings = settings
     app.ailedger_topics = {
         name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes, partitions=None)

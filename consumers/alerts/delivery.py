@@ -82,7 +82,7 @@ class AlertDelivery:
             group_id=f"{settings.topic_prefix}{settings.alert_delivery_group}",
             client_id="ailedger-alert-delivery", enable_auto_commit=False, auto_offset_reset="earliest",
             max_poll_records=100, session_timeout_ms=10_000, heartbeat_interval_ms=1_000,
-            max_poll_interval_ms=600_000,
+            max_poll_interval_ms=600_000, fetch_max_wait_ms=settings.fetch_max_wait_ms,
             # static membership with the sink's replica id, as the sinks (see README, brokers)
             group_instance_id=f"{settings.sink_instance_id}-alerts" if settings.sink_instance_id else None)
         self.consumer.subscribe([settings.topic(topics.ALERTS)])

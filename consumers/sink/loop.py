@@ -96,6 +96,7 @@ class TopicSink:
             max_poll_records=2000,
             fetch_max_bytes=32 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
         )

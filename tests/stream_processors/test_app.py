@@ -1,0 +1,46 @@
+"""The Faust app's own settings: Faust's spinner must not turn the root logger to DEBUG, and the
+worker's consumer waits ``fetch_max_wait_ms`` from the settings, not Faust's hard-coded 1.5 s."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import faust
+
+from ailedger.settings import WorkerSettings
+from stream_processors.app import Worker, app, create_app
+
+
+def _root_level_after_setup(worker_class: type) -> int:
+    worker = worker_class(app, loglevel="warn", quiet=True)
+    logger = logging.getLogger(f"probe-{worker_class.__module__}")
+    logger.addHandler(logging.NullHandler())
+    logger.setLevel(logging.WARN)
+    worker.on_setup_root_logger(logger, logging.WARN)
+    return logger.level
+
+
+def test_faust_worker_uses_the_quiet_worker_class():
+    assert app.conf.Worker is Worker
+
+
+def test_warn_level_keeps_debug_records_off():
+    assert _root_level_after_setup(faust.Worker) == logging.DEBUG  # what Faust alone does
+    assert _root_level_after_setup(Worker) == logging.WARN
+
+
+def _worker_consumer_fetch_wait(faust_app: faust.App) -> int:
+    async def build() -> int:
+        consumer = faust_app.transport.create_consumer(callback=print, on_partitions_revoked=print,
+                                                       on_partitions_assigned=print)
+        kafka_consumer = consumer._new_consumer_thread()._create_worker_consumer(faust_app.transport)
+        return kafka_consumer._fetch_max_wait_ms  # what AIOKafkaConsumer.start() gives its fetcher
+
+    return asyncio.run(build())
+
+
+def test_the_worker_consumer_waits_fetch_max_wait_ms_from_the_settings(tmp_path):
+    assert _worker_consumer_fetch_wait(app) == WorkerSettings().fetch_max_wait_ms == 100
+    custom = create_app(WorkerSettings(home=tmp_path, fetch_max_wait_ms=250, table_store="memory://"))
+    assert _worker_consumer_fetch_wait(custom) == 250
