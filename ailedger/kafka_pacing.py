@@ -153,7 +153,7 @@ class _Holds:
             hold = self._by_node.get(node_id)
         if hold is None or _interval <= 0:
             return 0.0
-        remaining = min(hold.until - now, hold.length, _max_interval)  # the maximum may have been lowered since
+        remaining = min(hold.until - now, _max_interval)  # the maximum may have been lowered since
         if remaining <= 0 or not partitions <= hold.partitions:
             return 0.0
         return remaining
@@ -163,7 +163,7 @@ class _Holds:
         if _interval <= 0:
             return 0.0
         with self._lock:
-            ends = [min(hold.until - now, hold.length, _max_interval) for hold in self._by_node.values()]
+            ends = [min(hold.until - now, _max_interval) for hold in self._by_node.values()]
         return max(0.0, min(ends, default=0.0))
 
 
