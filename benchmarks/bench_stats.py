@@ -8,7 +8,7 @@ agent reads. Per prompt type, the calls are folded in messages of 200 (the prici
 batches), one message per ``plan`` run, the previous state and daily rows carried over as the
 agent's tables would. Timed separately, per call and in CPU time of this process (less disturbed
 than wall time by other processes on the shared machine): ``parse_costed`` of every dict, and
-``plan`` (with the ``daily.group`` the agent does to find the rows to read). The median of the
+``plan`` (with the ``daily.day_key`` pass the agent makes to find the rows to read). The median of the
 rounds is reported, and the best round (least disturbed by other processes). No table I/O, encoding or Kafka: that is the agent's, measured end to end by
 ``bench_pipeline.py``.
 
@@ -73,7 +73,7 @@ def fold(calls_by_type: dict[str, list], now: datetime, rules: AlertRules, size:
             if replay_every and offset % replay_every == replay_every - 1:  # the previous message again
                 messages.insert(0, (Position(0, offset - 1, None), calls[start - size:start]))
             offset += 1
-            keys = {k for _, c in messages for k in daily.group(c)}
+            keys = {daily.day_key(call) for _, c in messages for call in c}  # as the agent finds its rows
             result = plan(state, {k: rows.get(k) for k in keys}, messages, now, rules, budget)
             if result.state is not None:
                 state = result.state

@@ -23,10 +23,14 @@ ZERO = Decimal(0)
 DayKey = tuple[date, str, str, str]  # day, account, user ("" if none), prompt type
 
 
+def day_key(call: Call) -> DayKey:
+    return call.occurred_at.date(), call.account_id, call.user_id or "", call.prompt_type
+
+
 def group(calls: Sequence[Call]) -> dict[DayKey, list[Call]]:
     groups: dict[DayKey, list[Call]] = defaultdict(list)
     for call in calls:
-        groups[(call.occurred_at.date(), call.account_id, call.user_id or "", call.prompt_type)].append(call)
+        groups[day_key(call)].append(call)
     return groups
 
 
