@@ -78,19 +78,15 @@ def install() -> bool:
                     assignment = await self._manager.wait_for(task, timer.timeout_ms)
                 except Errors.KafkaTimeoutError:
                     return False  # still in flight: the next poll waits for the same task
-                except rejoin_errors:
+                except (*rejoin_errors, Errors.RetriableError):
                     self._join_task = None  # side effects applied by kafka-python; join again
-                except Errors.RetriableError:
-                    self._join_task = None
                 except Errors.KafkaError:
                     self._join_task = None
                     raise
                 else:
+                    self._join_task = None
                     generation = self._generation
-                    if generation.is_lost():  # reset meanwhile: this assignment is stale, join again
-                        self._join_task = None
-                    else:
-                        self._join_task = None
+                    if not generation.is_lost():  # lost: reset meanwhile, the assignment is stale; join again
                         with self._lock:
                             self.rejoining = False
                             self.rejoin_needed = False
