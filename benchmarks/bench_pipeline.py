@@ -85,6 +85,15 @@ def flood(settings, store, count: int, seed: int, processes: dict[str, int] | No
             "cpu_us_per_event": {name: round(used * 1e6 / count, 1) for name, used in cpu_used.items()}}
 
 
+def at_rest(processes: dict[str, int], seconds: float) -> dict[str, float]:
+    """Percent of one core each process uses while nothing is published (idle polling,
+    heartbeats, timers), after ``seconds / 2`` to settle."""
+    time.sleep(seconds / 2)
+    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    time.sleep(seconds)
+    return {name: round((cpu_seconds(pid) - before[name]) * 100 / seconds, 1) for name, pid in processes.items()}
+
+
 def publish_only(count: int, seed: int) -> None:
     """The flood's producer process: generate, say ready, publish on "go", print the seconds taken."""
     from ailedger.settings import CommonSettings
@@ -191,6 +200,8 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--flood-only", action="store_true",
                         help="only the flood (for A/B comparisons); nothing is written to results/")
+    parser.add_argument("--idle-only", type=float, metavar="SECONDS",
+                        help="only each process's CPU at rest over SECONDS after the warm-up; nothing is written")
     parser.add_argument("--broker", choices=("noida", "tansu"), default="noida",
                         help="noida-db keeps its whole log in one JSON file and slows down past ~100 MB; "
                              "Tansu keeps it in memory")
@@ -215,6 +226,10 @@ def main() -> None:
         wait_for_log(worker, worker_log, "", timeout=5)
         services = Services(settings).start()
         flood(settings, services.store, 2000, seed=1)  # warm-up: worker joined, caches filled
+        if args.idle_only:
+            print(json.dumps(at_rest({"broker": broker.process.pid, "worker": worker.pid, "services": os.getpid()},
+                                     args.idle_only), indent=2))
+            return
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
                    "broker": args.broker, "partitions": args.partitions,
                    "load_average_at_start": os.getloadavg()[0]}
