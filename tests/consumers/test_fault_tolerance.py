@@ -17,6 +17,7 @@ from ailedger.settings import CommonSettings
 from ailedger.topics import create_topics
 from stream_processors.pricing import load_catalog, price_call
 from tests.conftest import requires_kafka_semantics
+from tests.topic_reader import read_topic
 from tests.consumers.conftest import ledger_totals, publish, publish_in_background, wait_for
 
 pytestmark = pytest.mark.integration
@@ -68,26 +69,12 @@ def settle_and_repair(settings, store, events) -> int:
 
 
 def raw_event_ids(settings) -> set[str]:
-    """Every event id the broker holds on the raw topic (read from the beginning to the end)."""
-    from kafka import KafkaConsumer, TopicPartition
-
+    """Every event id the broker holds on the raw topic."""
     from ailedger.topics import RAW
     from schemas.codec import unpack
 
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(settings.topic(RAW), p) for p in range(settings.partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends, ids = consumer.end_offsets(tps), set()
-        deadline = time.monotonic() + 60
-        while any(consumer.position(tp) < ends[tp] for tp in tps) and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    ids.update(str(item.get("event_id")) for item in unpack(record.value) if isinstance(item, dict))
-        return ids
-    finally:
-        consumer.close()
+    return {str(item.get("event_id")) for _, items in read_topic(settings, RAW, decode=unpack)
+            for item in items if isinstance(item, dict)}
 
 
 def all_stored(store, services, events, timeout: float = 180.0) -> None:

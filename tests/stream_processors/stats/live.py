@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-import orjson
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from ailedger import topics
 from ailedger.settings import CommonSettings
 from schemas.codec import encode_batch
+from tests.topic_reader import read_topic  # noqa: F401 - the stats tests import it from here
 
 
 class CostedProducer:
@@ -30,28 +30,6 @@ class CostedProducer:
 
     def close(self) -> None:
         self.producer.close()
-
-
-def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False) -> list[tuple[bytes, Any]]:
-    """Every (key, decoded value) on a topic, from the beginning to its current end."""
-    topic = name if full_name else settings.topic(name)
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                             enable_auto_commit=False, auto_offset_reset="earliest")
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in partitions]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = consumer.end_offsets(tps)
-        out = []
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            for records in consumer.poll(timeout_ms=500).values():
-                out += [(r.key, None if r.value is None else orjson.loads(r.value)) for r in records]
-        return out
-    finally:
-        consumer.close()
 
 
 def latest_by_key(records: list[tuple[bytes, Any]]) -> dict[bytes, Any]:

@@ -1,0 +1,37 @@
+"""Reading a whole topic back in the integration tests: what the broker holds, from the beginning
+to the end offsets it reported when the read began."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from ailedger.settings import CommonSettings
+
+
+def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False,
+               decode: Callable[[bytes], Any] = orjson.loads, timeout: float = 60.0) -> list[tuple[bytes, Any]]:
+    """Every (key, ``decode``d value) on a topic (``None`` for a tombstone); fails after ``timeout``
+    seconds rather than return part of it."""
+    topic = name if full_name else settings.topic(name)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                             enable_auto_commit=False, auto_offset_reset="earliest")
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        deadline = time.monotonic() + timeout
+        out = []
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            assert time.monotonic() < deadline, f"{topic} not read to its end offsets {ends} in {timeout}s"
+            for records in consumer.poll(timeout_ms=500).values():
+                out += [(r.key, None if r.value is None else decode(r.value)) for r in records]
+        return out
+    finally:
+        consumer.close()
