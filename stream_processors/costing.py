@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from schemas.codec import dumps, parse_batch, parse_event, plain_decimal, unpack
+from schemas.codec import dumps, parse_batch, parse_event, unpack
 from schemas.costed import COSTED_TYPE
 from schemas.events import AICallEvent
 
@@ -67,6 +67,20 @@ def compact_event(event: AICallEvent) -> dict[str, Any]:
     return out
 
 
+def _cost_fields(cost: Any) -> dict[str, Any]:
+    """The cost's fields without those that are ``None`` or empty, amounts as plain-notation text
+    (what :func:`~schemas.codec.plain_decimal` gives, inlined: this runs for every call, and
+    testing a ``Decimal`` against ``""`` first cost as much as the rest)."""
+    out = {}
+    for name, value in cost.__dict__.items():
+        if type(value) is Decimal:
+            text = str(value)
+            out[name] = text if "E" not in text else format(value, "f")
+        elif value is not None and value != "":
+            out[name] = value
+    return out
+
+
 def costed_call_dict(event: AICallEvent, cost: Any, version: int, priced_at: datetime) -> dict[str, Any]:
     """The ``ai.call.costed.v1`` wire form, built without re-validating the event.
 
@@ -79,8 +93,7 @@ def costed_call_dict(event: AICallEvent, cost: Any, version: int, priced_at: dat
     return {
         "type": COSTED_TYPE,
         "event": compact_event(event),
-        "cost": {k: plain_decimal(v) if type(v) is Decimal else v
-                 for k, v in cost.__dict__.items() if v is not None and v != ""},
+        "cost": _cost_fields(cost),
         "version": version,
         "priced_at": priced_at,
     }

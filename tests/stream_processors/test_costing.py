@@ -80,3 +80,20 @@ def test_the_compact_wire_form_loses_nothing():
         assert costed_to_row(item, 0, 0, True) == costed_to_row(full, 0, 0, True)
         shorter += len(dumps(item)) < len(dumps(full))
     assert shorter == len(items)
+
+
+def test_cost_fields_are_plain_text_and_leave_out_only_none_and_empty():
+    from decimal import Decimal
+
+    from schemas.codec import plain_decimal
+    from schemas.costed import CallCost
+    from stream_processors.costing import costed_call_dict
+
+    event = generate(1, seed=8).__next__()
+    amounts = {"input_usd": Decimal("2.25E-7"), "cache_read_usd": Decimal("0"), "output_usd": Decimal("1E+2"),
+               "total_usd": Decimal("100.000000225")}
+    cost = CallCost(priced=True, credits=Decimal("-0.5"), price_version="v1", price_source="", **amounts)
+    wire = costed_call_dict(event, cost, 3, NOW)["cost"]
+    assert wire == {"priced": True, "input_usd": "0.000000225", "cache_read_usd": "0", "output_usd": "100",
+                    "total_usd": "100.000000225", "credits": "-0.5", "price_version": "v1"}
+    assert all(wire[name] == plain_decimal(value) for name, value in amounts.items())
