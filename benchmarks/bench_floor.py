@@ -22,6 +22,11 @@ leave out:
 
 The sum is the floor. If it is above 100 µs per event, no change to the worker's or the sink's
 Python can reach the target on this machine with these components.
+
+Beside it, the broker's CPU during a trickle of 10 small writes a second, on the empty broker
+and again once it holds the floor's traffic: noida-db keeps its whole log in one JSON file
+(record bytes as JSON numbers) and pays for each write by the size of that file, which is
+why it costs a pipeline far more than its floor (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -105,6 +110,21 @@ def read(bootstrap: str, topic: str, expected: int, timeout: float) -> int:
         consumer.close()
 
 
+def trickle_cpu(broker, topic: str, seconds: float = 5.0) -> dict:
+    """The broker's CPU (% of a core) while one 100-byte message a 100 ms is written and
+    acknowledged: what it costs to take a write, whatever it already holds."""
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    try:
+        cpu0, wall0 = cpu_seconds(broker.process.pid), time.perf_counter()
+        while time.perf_counter() - wall0 < seconds:
+            producer.send(topic, b"x" * 100).get(10)
+            time.sleep(0.1)
+        wall = time.perf_counter() - wall0
+        return {"broker_cpu_pct_of_a_core": round(100 * (cpu_seconds(broker.process.pid) - cpu0) / wall, 1)}
+    finally:
+        producer.close()
+
+
 def engine_floor(home: Path, costed: list[tuple[bytes, bytes]], flush_rows: int) -> dict:
     """CPU of the engine inserting the sink's rows, encoded before the clock."""
     store = Store(f"chdb://{home / 'clickhouse'}", "floor")
@@ -152,6 +172,7 @@ def run(args) -> dict:
                  ("write costed (worker)", lambda: write(broker.bootstrap, costed_topic, costed)),
                  ("read costed (statistics)", lambda: read(broker.bootstrap, costed_topic, len(costed), args.timeout)),
                  ("read costed (sink)", lambda: read(broker.bootstrap, costed_topic, len(costed), args.timeout))]
+        trickle = {"empty": trickle_cpu(broker, settings.topic(topics.DLQ))}
         parts = {}
         for name, step in steps:
             broker0, client0, wall0 = cpu_seconds(broker.process.pid), time.process_time(), time.perf_counter()
@@ -160,6 +181,8 @@ def run(args) -> dict:
                            "client_us": round((time.process_time() - client0) / args.events * 1e6, 1),
                            "wall_s": round(time.perf_counter() - wall0, 2)}
             print(f"{name}: {parts[name]}", file=sys.stderr)
+        trickle["after the floor's traffic"] = trickle_cpu(broker, settings.topic(topics.DLQ))
+        print(f"trickle of 10 writes/s: {trickle}", file=sys.stderr)
         engine = engine_floor(home, costed, args.flush_rows)
         print(f"engine: {engine}", file=sys.stderr)
         broker_us = round(sum(p["broker_us"] for p in parts.values()), 1)
@@ -180,6 +203,7 @@ def run(args) -> dict:
             "floor_us_per_event": floor,
             "budget_us_per_event_at_20000": BUDGET_US,
             "ceiling_events_per_s_on_2_cores": round(2e6 / floor),
+            "trickle_10_writes_per_s": trickle,
         }
     finally:
         broker.stop()
