@@ -36,8 +36,9 @@ async def price_calls(stream):
     """Price runs of raw messages and emit one costed message per prompt type in each run.
 
     A run is up to ``AILEDGER_TAKE_MESSAGES`` raw messages (or what arrived within
-    ``AILEDGER_TAKE_SECONDS``): Faust's cost is per message, so pricing 20 raw messages of 200
-    calls together sends ~20x fewer costed messages than pricing them one by one. A run is
+    ``AILEDGER_TAKE_SECONDS``): Faust's cost is per message, so pricing 60 raw messages (the
+    default) of 200 calls together sends one costed message per prompt type and 500 calls, not
+    one per raw message and prompt type (20 -> 60 gave 9-10 % more events/s). A run is
     acked only after its costed messages are sent (:func:`take_acked`), so a worker that stops
     mid-run leaves the run to the partition's next owner instead of losing it.
     """
