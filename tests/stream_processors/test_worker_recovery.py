@@ -25,7 +25,8 @@ from stream_processors.stats.calls import parse_costed
 from stream_processors.stats.step import PromptTypeState
 from tests.conftest import requires_kafka_semantics
 from tests.stream_processors.stats.factories import NOW, costed_dict
-from tests.stream_processors.stats.live import CostedProducer, latest_by_key, read_topic, wait_for
+from tests.stream_processors.stats.live import CostedProducer, latest_by_key, wait_for
+from tests.topic_reader import read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Helpers for the live-statistics integration tests: produce costed messages, read topics."""
+"""Helpers for the live-statistics integration tests: produce costed messages, wait, latest values."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from kafka import KafkaProducer
 from ailedger import topics
 from ailedger.settings import CommonSettings
 from schemas.codec import encode_batch
-from tests.topic_reader import read_topic  # noqa: F401 - the stats tests import it from here
 
 
 class CostedProducer:

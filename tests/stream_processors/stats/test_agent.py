@@ -13,7 +13,8 @@ from ailedger import topics as names
 from stream_processors.stats import prompt_stats, tables
 from stream_processors.stats.calls import parse_costed
 from tests.stream_processors.stats.factories import NOW, costed_dict
-from tests.stream_processors.stats.live import CostedProducer, latest_by_key, read_topic, wait_for
+from tests.stream_processors.stats.live import CostedProducer, latest_by_key, wait_for
+from tests.topic_reader import read_topic
 
 pytestmark = pytest.mark.integration
 
