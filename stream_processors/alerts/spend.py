@@ -10,7 +10,8 @@ the entries of many costed messages (one send per spend partition per run of mes
 
 ``apply_message`` is pure. The replay guard is each entry's costed position: an entry sent again
 (the costed stage replaying after a crash, possibly grouped differently) or read again (this
-stage replaying) is applied once.
+stage replaying) is applied once, and so is an entry that one spend message carries twice (a
+costed message read twice within one run of the costed stage, after a seek back).
 """
 
 from __future__ import annotations
@@ -52,7 +53,12 @@ def apply_message(states: dict[str, SpendState | None], message: dict[str, Any],
     and the threshold alerts. ``states`` holds the current value of each of ``keys_of(message)``."""
     # key -> costed partition -> month -> [amount, latest time, its event id, highest offset]
     grouped: dict[str, dict[int, dict[str, list[Any]]]] = defaultdict(lambda: defaultdict(dict))
+    counted: set[tuple[Any, ...]] = set()
     for partition, offset, account, user, month, usd, at, event_id in message["entries"]:
+        identity = (int(partition), int(offset), account, user, month)
+        if identity in counted:
+            continue  # one costed message forwarded twice in one run (read twice after a seek back)
+        counted.add(identity)
         when = datetime.fromisoformat(at)
         for key in subject_keys(account, user):
             state = states.get(key)

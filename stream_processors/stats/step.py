@@ -118,12 +118,18 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
     every daily key their calls touch (``None`` when absent). Each message is decided on its own
     against the prompt type's guard: applied, replayed (already in the state: only the values
     that missed it are updated, its spend is forwarded again) or an upstream duplicate (ignored).
+    A position the run holds twice (the consumer sought back while the run was buffered) counts once.
     """
     out = Plan("apply", state, new_prompt_type=state is None)
     applied = dict(state.applied) if state is not None else {}
     fresh: list[Call] = []
     kept: list[Message] = []
+    positions: set[tuple[int, int]] = set()
     for pos, calls in messages:
+        if (pos.partition, pos.offset) in positions:  # read twice in one run (a seek back): once is enough
+            out.decisions["replay"] += 1
+            continue
+        positions.add((pos.partition, pos.offset))
         decision = guard.decide(applied, pos)
         out.decisions[decision] += 1
         applied = guard.mark(applied, pos)

@@ -50,3 +50,16 @@ def test_entries_of_many_costed_messages_in_one_spend_message_are_guarded_one_by
     states, _ = run(states, regrouped)
     account = states[budget_key("account", "acme")]
     assert account.spent_usd == Decimal(3) and account.applied == {"c0": 7}
+
+
+def test_an_entry_carried_twice_by_one_spend_message_is_added_once():
+    """The costed stage may forward one costed message twice in one run (read twice after a
+    seek back); both copies are new to the stored state, only one may count."""
+    entries = [("acme", "u1", "2026-11", "1.5", AT, "e1"), ("acme", "", "2026-11", "4", AT, "e2")]
+    states, _ = run({}, message(3, *entries, *entries))
+    assert states[budget_key("account", "acme")].spent_usd == Decimal("5.5")
+    assert states[budget_key("user", "acme", "u1")].spent_usd == Decimal("1.5")
+    two_users_in_one_costed_message = message(4, ("acme", "u1", "2026-11", "1", AT, "e3"),
+                                              ("acme", "u2", "2026-11", "1", AT, "e4"))
+    after = run(states, two_users_in_one_costed_message)[0]
+    assert after[budget_key("account", "acme")].spent_usd == Decimal("7.5")  # distinct entries both count

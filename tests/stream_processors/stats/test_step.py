@@ -110,6 +110,17 @@ def test_a_run_of_messages_is_one_update_and_a_regrouped_replay_applies_only_the
     assert [e[1] for e in again.spend] == [1, 2, 3, 4]  # replayed spend is forwarded again, guarded there
 
 
+def test_a_message_read_twice_within_one_run_counts_and_forwards_its_spend_once():
+    """A seek back while a run is buffered makes the consumer deliver the same message again
+    into the same run (seen in the kill -9 test: one costed message's spend counted twice)."""
+    t = Tables()
+    msg = (Position(1, 7), [call(cost="1", user_id="u1"), call(cost="2", user_id="u2")])
+    result = t.process_run([msg, (Position(1, 8), [call(cost="4")]), msg])
+    assert result.decisions == {"apply": 2, "replay": 1}
+    assert t.state.stats.all_time.calls == 3 and t.state.stats.all_time.cost_usd == Decimal(7)
+    assert sorted((e[1], e[3]) for e in result.spend) == [(7, "u1"), (7, "u2"), (8, "u1")]
+
+
 def test_state_round_trips_through_its_wire_form():
     t = Tables()
     t.process([call(cost="1"), call(cost=None)], Position(3, 9, raw=(1, 2)))
