@@ -60,6 +60,7 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
         producer_acks=-1,
         producer_linger_ms=5,
         consumer_auto_offset_reset="earliest",
+        consumer_max_fetch_size=settings.fetch_partition_max_bytes,
         stream_wait_empty=True,  # finish the message in hand before a rebalance commits
         broker_commit_every=1000,
         broker_commit_interval=1.0,

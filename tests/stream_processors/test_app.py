@@ -1,5 +1,6 @@
 """The Faust app's own settings: Faust's spinner must not turn the root logger to DEBUG, and the
-worker's consumer waits ``fetch_max_wait_ms`` from the settings, not Faust's hard-coded 1.5 s."""
+worker's consumer waits ``fetch_max_wait_ms`` from the settings, not Faust's hard-coded 1.5 s,
+and fetches ``fetch_partition_max_bytes`` per partition, not Faust's 1 MiB."""
 
 from __future__ import annotations
 
@@ -30,17 +31,22 @@ def test_warn_level_keeps_debug_records_off():
     assert _root_level_after_setup(Worker) == logging.WARN
 
 
-def _worker_consumer_fetch_wait(faust_app: faust.App) -> int:
-    async def build() -> int:
+def _worker_consumer_fetch(faust_app: faust.App) -> tuple[int, int]:
+    """(max wait ms, max bytes per partition) of the worker's aiokafka consumer."""
+    async def build() -> tuple[int, int]:
         consumer = faust_app.transport.create_consumer(callback=print, on_partitions_revoked=print,
                                                        on_partitions_assigned=print)
         kafka_consumer = consumer._new_consumer_thread()._create_worker_consumer(faust_app.transport)
-        return kafka_consumer._fetch_max_wait_ms  # what AIOKafkaConsumer.start() gives its fetcher
+        # what AIOKafkaConsumer.start() gives its fetcher
+        return kafka_consumer._fetch_max_wait_ms, kafka_consumer._max_partition_fetch_bytes
 
     return asyncio.run(build())
 
 
-def test_the_worker_consumer_waits_fetch_max_wait_ms_from_the_settings(tmp_path):
-    assert _worker_consumer_fetch_wait(app) == WorkerSettings().fetch_max_wait_ms == 100
-    custom = create_app(WorkerSettings(home=tmp_path, fetch_max_wait_ms=250, table_store="memory://"))
-    assert _worker_consumer_fetch_wait(custom) == 250
+def test_the_worker_consumer_fetches_as_the_settings_say(tmp_path):
+    defaults = WorkerSettings()
+    assert _worker_consumer_fetch(app) == (defaults.fetch_max_wait_ms, defaults.fetch_partition_max_bytes) \
+        == (100, 8 * 1024 * 1024)
+    custom = create_app(WorkerSettings(home=tmp_path, fetch_max_wait_ms=250, fetch_partition_max_bytes=2 * 1024 * 1024,
+                                       table_store="memory://"))
+    assert _worker_consumer_fetch(custom) == (250, 2 * 1024 * 1024)
