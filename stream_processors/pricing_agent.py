@@ -13,6 +13,7 @@ from stream_processors.costing import cost_message, encode_failure_item
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.pricing import CreditRules, load_catalog
 from stream_processors.pricing_feed import follow_pricing_topic
+from stream_processors.stats.guard import SOURCE_HEADER, source_header, split_sources
 from stream_processors.taking import take_acked
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ async def price_calls(stream):
     default) of 200 calls together sends one costed message per prompt type and 500 calls, not
     one per raw message and prompt type (20 -> 60 gave 9-10 % more events/s). A run is
     acked only after its costed messages are sent (:func:`take_acked`), so a worker that stops
-    mid-run leaves the run to the partition's next owner instead of losing it.
+    mid-run leaves the run to the partition's next owner instead of losing it. Each costed
+    message names the raw messages its calls came from (header ``ailedger-src``), so the live
+    statistics count the calls of a run priced again after a crash once.
     """
     try:  # price nothing before the overrides on the pricing topic are in
         await asyncio.wait_for(prices_loaded.wait(), timeout=60)
@@ -49,13 +52,18 @@ async def price_calls(stream):
     size = settings.max_costed_batch
     async for events in take_acked(stream, settings.take_messages, settings.take_seconds):
         by_prompt_type: dict[str, list] = defaultdict(list)
+        sources: dict[str, list[list[int]]] = defaultdict(list)
         for event in events:
+            message = event.message
             for prompt_type, calls in (await _price_message(event)).items():
                 by_prompt_type[prompt_type] += calls
+                sources[prompt_type].append([message.partition, message.offset, len(calls)])
         for prompt_type, calls in by_prompt_type.items():
             key = prompt_type.encode()
-            for start in range(0, len(calls), size):
-                await costed_topic.send(key=key, value=encode_batch(calls[start:start + size]))
+            for start, chunk in zip(range(0, len(calls), size), split_sources(sources[prompt_type], size)):
+                await costed_topic.send(key=key, value=encode_batch(calls[start:start + size]),
+                                        headers={SOURCE_HEADER: source_header(chunk)})
+
 
 
 async def _price_message(event) -> dict[str, list]:

@@ -12,12 +12,17 @@ Positions:
 * ``c<partition>``: the costed topic's own partition and offset (always present). A key of a
   table co-partitioned with the costed topic is only ever updated from one partition, so its
   offsets only grow.
-* ``r<partition>``: the raw topic's partition and offset the costed message was priced from,
-  when the pricing stage sends it in the ``ailedger-src`` header (``b"<partition>:<offset>"``).
-  The pricing stage itself is at-least-once: after a crash it prices raw messages again and
-  sends their costed messages a second time, at new costed offsets. One raw message gives at
-  most one costed message per prompt type, so a per-prompt-type state that has applied raw
-  offset ``o`` recognises a new costed message carrying raw offset ``<= o`` as such a duplicate.
+* ``r<partition>``: the highest raw offset per raw partition whose calls the value has counted,
+  from the ``ailedger-src`` header the pricing stage sends on every costed message: the raw
+  messages its calls came from, in order, as ``<partition>:<offset>:<calls>`` segments joined
+  by ``,`` (``b"1:77:200,1:78:140"``; the older ``b"1:77"`` means every call came from raw
+  ``1:77``). The pricing stage is at-least-once: after a crash it prices raw messages again
+  and sends their calls a second time, in new costed messages, grouped as the new run takes
+  them. One pricing owner per raw partition at a time sends its calls in raw offset order, so a
+  new costed message's calls from raw offsets at or below the value's mark were counted
+  before: they are dropped, call by call, and the rest is applied. (Replays of costed messages
+  already applied are not filtered again: when a crash also lost their forwarded spend or a
+  daily row, calls the first pass dropped as pricing duplicates are counted there once more.)
 
 A value that is already up to date when its message is replayed is written again unchanged, so
 that its changelog record (which the crash may have lost) is sent again.
@@ -26,58 +31,110 @@ that its changelog record (which the crash may have lost) is sent again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence, TypeVar
 
 SOURCE_HEADER = "ailedger-src"
 
 Decision = Literal["apply", "replay", "duplicate"]
+T = TypeVar("T")
+
+
+#: ``(raw partition, raw offset, number of calls)``; calls ``-1``: every remaining call.
+Segment = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
 class Position:
     partition: int
     offset: int
-    raw: tuple[int, int] | None = None  # (raw partition, raw offset) from the header
+    raw: tuple[Segment, ...] | None = None  # where the calls came from (the ``ailedger-src`` header)
 
     @property
     def costed_key(self) -> str:
         return f"c{self.partition}"
 
-    @property
-    def raw_key(self) -> str | None:
-        return None if self.raw is None else f"r{self.raw[0]}"
+
+def source_header(segments: list[list[int]] | list[Segment]) -> bytes:
+    """The ``ailedger-src`` value for calls that came from ``segments`` (in order)."""
+    return ",".join(f"{p}:{o}:{n}" for p, o, n in segments).encode()
 
 
-def parse_source_header(headers: Mapping[str, bytes] | list | None) -> tuple[int, int] | None:
-    """``(partition, offset)`` from the ``ailedger-src`` header, if present and well-formed."""
+def split_sources(segments: list[list[int]], size: int) -> list[list[list[int]]]:
+    """``[raw partition, raw offset, calls]`` segments cut where the calls are cut into costed
+    messages of ``size`` calls (the pricing stage sends one header per costed message)."""
+    chunks: list[list[list[int]]] = [[]]
+    room = size
+    for partition, offset, calls in segments:
+        while calls:
+            if room == 0:
+                chunks.append([])
+                room = size
+            taken = min(calls, room)
+            chunks[-1].append([partition, offset, taken])
+            calls -= taken
+            room -= taken
+    return chunks
+
+
+def parse_source_header(headers: Mapping[str, bytes] | list | None) -> tuple[Segment, ...] | None:
+    """The segments of the ``ailedger-src`` header, if present and well-formed."""
     if not headers:
         return None
     items = headers.items() if isinstance(headers, Mapping) else headers
     for name, value in items:
         if name == SOURCE_HEADER and value:
             try:
-                partition, offset = bytes(value).decode().split(":")
-                return int(partition), int(offset)
+                segments = []
+                for part in bytes(value).decode().split(","):
+                    fields = [int(f) for f in part.split(":")]
+                    if len(fields) == 2:
+                        fields.append(-1)
+                    partition, offset, calls = fields  # ValueError unless 2 or 3 fields
+                    segments.append((partition, offset, calls))
+                return tuple(segments)
             except (ValueError, UnicodeDecodeError):
                 return None
     return None
 
 
 def decide(applied: Mapping[str, int], pos: Position) -> Decision:
-    """What to do with the message at ``pos`` for a value that has ``applied``."""
+    """What to do with the message at ``pos`` for a value that has ``applied``: ``replay`` if its
+    costed offset is done, ``duplicate`` if every raw message it came from is, else ``apply``
+    (of the calls :func:`fresh` keeps)."""
     if applied.get(pos.costed_key, -1) >= pos.offset:
         return "replay"
-    if pos.raw is not None and applied.get(pos.raw_key, -1) >= pos.raw[1]:  # type: ignore[arg-type]
+    if pos.raw and all(applied.get(f"r{p}", -1) >= o for p, o, _ in pos.raw):
         return "duplicate"
     return "apply"
+
+
+def fresh(applied: Mapping[str, int], pos: Position, calls: Sequence[T]) -> Sequence[T]:
+    """The calls of a message to apply: those from raw messages past the value's raw marks, each
+    raw message once (a run that read one twice, after a seek back, carries its calls twice)."""
+    if not pos.raw:
+        return calls
+    marks = {f"r{p}": applied.get(f"r{p}", -1) for p, _, _ in pos.raw}
+    keep: list[tuple[int, int]] = []  # (start, end) of the calls to keep
+    start = 0
+    for partition, offset, count in pos.raw:
+        end = len(calls) if count < 0 else start + count
+        if offset > marks[f"r{partition}"]:
+            keep.append((start, end))
+            marks[f"r{partition}"] = offset
+        start = end
+    if start != len(calls):  # a header that does not describe the calls: trust the costed guard
+        return calls
+    if keep == [(0, len(calls))]:
+        return calls
+    return [call for s, e in keep for call in calls[s:e]]
 
 
 def mark(applied: Mapping[str, int], pos: Position) -> dict[str, int]:
     """``applied`` with ``pos`` recorded (duplicates are recorded too: their costed offset is done)."""
     marked = dict(applied)
     marked[pos.costed_key] = max(pos.offset, marked.get(pos.costed_key, -1))
-    if pos.raw is not None:
-        marked[pos.raw_key] = max(pos.raw[1], marked.get(pos.raw_key, -1))  # type: ignore[index]
+    for partition, offset, _ in pos.raw or ():
+        marked[f"r{partition}"] = max(offset, marked.get(f"r{partition}", -1))
     return marked
 
 

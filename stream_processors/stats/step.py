@@ -116,8 +116,9 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
 
     ``messages`` are ``(position, calls)`` in offset order; ``rows`` holds the current value of
     every daily key their calls touch (``None`` when absent). Each message is decided on its own
-    against the prompt type's guard: applied, replayed (already in the state: only the values
-    that missed it are updated, its spend is forwarded again) or an upstream duplicate (ignored).
+    against the prompt type's guard: applied (less any calls an upstream replay sent before),
+    replayed (already in the state: only the values that missed it are updated, its spend is
+    forwarded again) or an upstream duplicate (ignored).
     A position the run holds twice (the consumer sought back while the run was buffered) counts once.
     """
     out = Plan("apply", state, new_prompt_type=state is None)
@@ -131,6 +132,8 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
             continue
         positions.add((pos.partition, pos.offset))
         decision = guard.decide(applied, pos)
+        if decision == "apply":
+            calls = guard.fresh(applied, pos, calls)  # less the calls a pricing replay sent before
         out.decisions[decision] += 1
         applied = guard.mark(applied, pos)
         if decision == "duplicate":

@@ -1,4 +1,5 @@
-from stream_processors.stats.guard import Position, decide, mark, parse_source_header
+from stream_processors.stats.guard import (Position, decide, fresh, mark, parse_source_header, source_header,
+                                          split_sources)
 
 
 def test_a_message_past_the_applied_offset_is_applied_and_one_at_or_below_is_a_replay():
@@ -9,21 +10,50 @@ def test_a_message_past_the_applied_offset_is_applied_and_one_at_or_below_is_a_r
     assert decide(applied, Position(2, 3)) == "replay"
 
 
+def raw(*pairs):
+    """Segments of the older header form: every call from one raw message."""
+    return tuple((p, o, -1) for p, o in pairs)
+
+
 def test_a_new_costed_message_carrying_an_already_applied_raw_offset_is_an_upstream_duplicate():
-    applied = mark({}, Position(0, 5, raw=(3, 100)))
-    assert decide(applied, Position(0, 9, raw=(3, 100))) == "duplicate"
-    assert decide(applied, Position(0, 9, raw=(3, 101))) == "apply"
-    assert decide(applied, Position(0, 9, raw=(1, 7))) == "apply"  # another raw partition
-    assert decide(applied, Position(0, 5, raw=(3, 100))) == "replay"
+    applied = mark({}, Position(0, 5, raw=raw((3, 100))))
+    assert decide(applied, Position(0, 9, raw=raw((3, 100)))) == "duplicate"
+    assert decide(applied, Position(0, 9, raw=raw((3, 101)))) == "apply"
+    assert decide(applied, Position(0, 9, raw=raw((1, 7)))) == "apply"  # another raw partition
+    assert decide(applied, Position(0, 5, raw=raw((3, 100)))) == "replay"
+
+
+def test_a_regrouped_pricing_replay_keeps_only_the_calls_from_raw_messages_not_counted_yet():
+    applied = mark({}, Position(0, 5, raw=((3, 100, 2), (1, 40, 1))))
+    replay = Position(0, 6, raw=((3, 100, 2), (3, 101, 1), (1, 40, 1), (1, 41, 2)))
+    calls = ["a", "b", "c", "d", "e", "f"]
+    assert decide(applied, replay) == "apply"
+    assert fresh(applied, replay, calls) == ["c", "e", "f"]
+    assert fresh(applied, Position(0, 7), calls) == calls  # no header: the costed guard only
+    assert fresh(applied, Position(0, 7, raw=((3, 99, 1),)), calls) == calls  # does not cover the calls
 
 
 def test_mark_never_moves_backwards():
-    applied = mark(mark({}, Position(0, 50, raw=(1, 9))), Position(0, 40, raw=(1, 3)))
-    assert applied == {"c0": 50, "r1": 9}
+    applied = mark(mark({}, Position(0, 50, raw=raw((1, 9)))), Position(0, 40, raw=raw((1, 3), (2, 4))))
+    assert applied == {"c0": 50, "r1": 9, "r2": 4}
 
 
 def test_source_header_is_parsed_from_faust_or_kafka_python_headers():
-    assert parse_source_header({"ailedger-src": b"3:1207"}) == (3, 1207)
-    assert parse_source_header([("x", b"1"), ("ailedger-src", b"0:5")]) == (0, 5)
+    assert parse_source_header({"ailedger-src": b"3:1207"}) == ((3, 1207, -1),)
+    assert parse_source_header([("x", b"1"), ("ailedger-src", source_header([[0, 5, 200], [1, 9, 3]]))]) == \
+        ((0, 5, 200), (1, 9, 3))
     assert parse_source_header([("ailedger-src", b"garbage")]) is None
+    assert parse_source_header([("ailedger-src", b"1:2:3:4")]) is None
     assert parse_source_header(None) is None
+
+
+def test_a_raw_message_a_pricing_run_read_twice_is_counted_once():
+    twice = Position(0, 1, raw=((3, 7, 2), (1, 4, 1), (3, 7, 2)))  # seek back while the run was buffered
+    assert fresh({}, twice, ["a", "b", "c", "a", "b"]) == ["a", "b", "c"]
+
+
+def test_sources_are_cut_where_the_calls_are_cut_into_costed_messages():
+    segments = [[0, 10, 300], [1, 5, 250], [0, 11, 450]]
+    chunks = split_sources(segments, 500)
+    assert chunks == [[[0, 10, 300], [1, 5, 200]], [[1, 5, 50], [0, 11, 450]]]
+    assert [sum(n for *_, n in c) for c in split_sources([[0, 1, 1001]], 500)] == [500, 500, 1]

@@ -69,10 +69,23 @@ def test_a_replay_still_applies_a_daily_row_whose_write_was_lost():
 def test_an_upstream_duplicate_is_skipped_entirely():
     t = Tables()
     msg = [call(cost="1")]
-    t.process(msg, Position(0, 0, raw=(2, 40)))
-    dup = t.process(msg, Position(0, 1, raw=(2, 40)))  # priced twice upstream: new costed offset, same raw
+    t.process(msg, Position(0, 0, raw=((2, 40, -1),)))
+    dup = t.process(msg, Position(0, 1, raw=((2, 40, -1),)))  # priced twice upstream: new costed offset, same raw
     assert dup.decision == "duplicate" and dup.daily == {} and dup.spend == [] and dup.snapshot is None
     assert t.state.stats.all_time.calls == 1 and t.state.applied == {"c0": 1, "r2": 40}
+
+
+def test_a_pricing_replay_grouped_differently_counts_only_its_new_calls_everywhere():
+    """After a crash the pricing stage prices raw 2:40-2:41 again, together with the new 2:42."""
+    t = Tables()
+    first = [call(cost="1", user_id="u1"), call(cost="2", user_id="u1")]
+    t.process(first, Position(0, 0, raw=((2, 40, 1), (2, 41, 1))))
+    again = t.process(first + [call(cost="4", user_id="u2")], Position(0, 1, raw=((2, 40, 1), (2, 41, 1), (2, 42, 1))))
+    assert again.decision == "apply"
+    assert t.state.stats.all_time.calls == 3 and t.state.stats.all_time.cost_usd == Decimal(7)
+    assert sum(r.calls for r in t.rows.values()) == 3
+    assert [(e[1], e[3], e[5]) for e in again.spend] == [(1, "u2", "4")]
+    assert t.state.applied == {"c0": 1, "r2": 42}
 
 
 def test_alerts_come_out_of_the_plan():
@@ -123,7 +136,7 @@ def test_a_message_read_twice_within_one_run_counts_and_forwards_its_spend_once(
 
 def test_state_round_trips_through_its_wire_form():
     t = Tables()
-    t.process([call(cost="1"), call(cost=None)], Position(3, 9, raw=(1, 2)))
+    t.process([call(cost="1"), call(cost=None)], Position(3, 9, raw=((1, 2, 2),)))
     wire = orjson.loads(orjson.dumps(t.state.to_wire()))
     assert PromptTypeState.from_wire(wire) == t.state
 
