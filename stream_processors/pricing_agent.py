@@ -65,7 +65,6 @@ async def price_calls(stream):
                                         headers={SOURCE_HEADER: source_header(chunk)})
 
 
-
 async def _price_message(event) -> dict[str, list]:
     """The costed calls of one raw message by prompt type; its failures go to the DLQ."""
     message = event.message

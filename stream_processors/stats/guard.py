@@ -54,6 +54,10 @@ class Position:
         return f"c{self.partition}"
 
 
+def _raw_key(partition: int) -> str:
+    return f"r{partition}"
+
+
 def source_header(segments: list[list[int]] | list[Segment]) -> bytes:
     """The ``ailedger-src`` value for calls that came from ``segments`` (in order)."""
     return ",".join(f"{p}:{o}:{n}" for p, o, n in segments).encode()
@@ -103,7 +107,7 @@ def decide(applied: Mapping[str, int], pos: Position) -> Decision:
     (of the calls :func:`fresh` keeps)."""
     if applied.get(pos.costed_key, -1) >= pos.offset:
         return "replay"
-    if pos.raw and all(applied.get(f"r{p}", -1) >= o for p, o, _ in pos.raw):
+    if pos.raw and all(applied.get(_raw_key(p), -1) >= o for p, o, _ in pos.raw):
         return "duplicate"
     return "apply"
 
@@ -113,14 +117,14 @@ def fresh(applied: Mapping[str, int], pos: Position, calls: Sequence[T]) -> Sequ
     raw message once (a run that read one twice, after a seek back, carries its calls twice)."""
     if not pos.raw:
         return calls
-    marks = {f"r{p}": applied.get(f"r{p}", -1) for p, _, _ in pos.raw}
+    marks = {p: applied.get(_raw_key(p), -1) for p, _, _ in pos.raw}
     keep: list[tuple[int, int]] = []  # (start, end) of the calls to keep
     start = 0
     for partition, offset, count in pos.raw:
         end = len(calls) if count < 0 else start + count
-        if offset > marks[f"r{partition}"]:
+        if offset > marks[partition]:
             keep.append((start, end))
-            marks[f"r{partition}"] = offset
+            marks[partition] = offset
         start = end
     if start != len(calls):  # a header that does not describe the calls: trust the costed guard
         return calls
@@ -134,7 +138,7 @@ def mark(applied: Mapping[str, int], pos: Position) -> dict[str, int]:
     marked = dict(applied)
     marked[pos.costed_key] = max(pos.offset, marked.get(pos.costed_key, -1))
     for partition, offset, _ in pos.raw or ():
-        marked[f"r{partition}"] = max(offset, marked.get(f"r{partition}", -1))
+        marked[_raw_key(partition)] = max(offset, marked.get(_raw_key(partition), -1))
     return marked
 
 
