@@ -143,14 +143,14 @@ def test_statistics_survive_kill_minus_nine_without_double_counting(settings, to
         assert spend[budget_key("account", account_id=account)].spent_usd == want, account
 
 
-def rewind_group(settings, app_id: str) -> None:
-    """Commit offset 0 on every costed partition for the (stopped, empty) worker group."""
+def rewind_group(settings, app_id: str, name: str = names.COSTED) -> None:
+    """Commit offset 0 on every partition of topic ``name`` for the (stopped, empty) worker group."""
     from kafka import KafkaConsumer, TopicPartition
     from kafka.structs import OffsetAndMetadata
 
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=app_id, enable_auto_commit=False)
     try:
-        topic = settings.topic(names.COSTED)
+        topic = settings.topic(name)
         consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(0, "", -1) for p in range(settings.partitions)})
     finally:
         consumer.close()
@@ -192,3 +192,44 @@ def test_reading_everything_again_counts_nothing_twice(settings, topics, tmp_pat
     assert sum(s.stats.all_time.calls for s in states.values()) == len(calls)
     assert sum(s.stats.all_time.cost_usd for s in states.values()) == sum(
         (c.cost_usd for c in calls if c.priced), Decimal(0))
+
+
+@requires_kafka_semantics("the stopped worker never leaves its group, so the group cannot be rewound (see above)")
+def test_pricing_everything_again_counts_nothing_twice(settings, topics, tmp_path, unique_id):
+    """Deterministic pricing replay: stop the worker, move its group back to offset 0 on the raw
+    topic, start it again. Every raw message is priced a second time and its calls reach the
+    statistics again in new costed messages; the raw marks must drop every one of them."""
+    from ailedger.demo_traffic import generate
+    from stream_processors.pricing import load_catalog, price_call
+    from tests.consumers.conftest import publish
+
+    app_id = f"app{unique_id}"
+    env = settings_env(settings, AILEDGER_APP_ID=app_id, AILEDGER_HOME=str(tmp_path / "worker-home"))
+    events = [e for e in generate(1500, seed=31) if e.provider != "ollama"]  # ollama needs an override
+    catalog = load_catalog(None)
+    cost = sum((price_call(e, catalog).total_usd for e in events), Decimal(0))
+    publish(settings, events[:1000])
+
+    def totals():
+        states = changelog_states(settings, app_id).values()
+        return sum(s.stats.all_time.calls for s in states), sum((s.stats.all_time.cost_usd for s in states), Decimal(0))
+
+    worker = spawn(worker_command("warn"), env, tmp_path / "worker-1.log")
+    try:
+        wait_for(lambda: totals()[0] == 1000, 120, "the first 1,000 calls counted")
+    finally:
+        stop(worker, timeout=30)
+    rewind_group(settings, app_id, names.RAW)
+    publish(settings, events[1000:])
+    worker = spawn(worker_command("warn"), env, tmp_path / "worker-2.log")
+    try:
+        def costed_calls() -> int:
+            from schemas.codec import unpack
+            return sum(len(items) for _, items in read_topic(settings, names.COSTED, decode=unpack))
+
+        wait_for(lambda: costed_calls() == 1000 + len(events), 120, "every raw message priced again")
+        wait_for(lambda: totals()[0] >= len(events), 60, "the new calls counted")
+        time.sleep(2.0)  # a double count would show now
+    finally:
+        stop(worker, timeout=30)
+    assert totals() == (len(events), cost)
