@@ -35,3 +35,11 @@ def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False,
         return out
     finally:
         consumer.close()
+
+
+def costed_calls(settings: CommonSettings) -> int:
+    """How many calls the costed topic holds (more than were published after a pricing replay)."""
+    from ailedger.topics import COSTED
+    from schemas.codec import unpack
+
+    return sum(len(items) for _, items in read_topic(settings, COSTED, decode=unpack))

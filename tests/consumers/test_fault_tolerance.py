@@ -17,7 +17,7 @@ from ailedger.settings import CommonSettings
 from ailedger.topics import create_topics
 from stream_processors.pricing import load_catalog, price_call
 from tests.conftest import requires_kafka_semantics
-from tests.topic_reader import read_topic
+from tests.topic_reader import costed_calls, read_topic
 from tests.consumers.conftest import ledger_totals, publish, publish_in_background, wait_for
 
 pytestmark = pytest.mark.integration
@@ -152,20 +152,19 @@ def test_worker_killed_mid_stream(settings, topics, store, worker_factory, servi
 def assert_live_statistics_exact(settings, events) -> None:
     """The live statistics (what the API serves) count every call once too, although the
     restarted worker priced again the raw messages its predecessor had not committed."""
-    from ailedger.topics import COSTED, PROMPT_STATS
-    from schemas.codec import unpack
+    from ailedger.topics import PROMPT_STATS
     from stream_processors.stats.step import PromptTypeState
 
     truth = ground_truth(events)
 
     def live() -> tuple[int, Decimal]:
-        latest = {k: v for k, v in read_topic(settings, PROMPT_STATS)}
+        latest = dict(read_topic(settings, PROMPT_STATS))  # the last value of each prompt type
         states = [PromptTypeState.from_wire(v["state"]).stats.all_time for v in latest.values()]
         return sum(s.calls for s in states), sum((s.cost_usd for s in states), Decimal(0))
 
     wait_for(lambda: live() == (truth["calls"], truth["cost"]), timeout=30)
-    priced = sum(len(items) for _, items in read_topic(settings, COSTED, decode=unpack))
-    print(f"\ncalls priced twice by the restarted worker: {priced - len(events)}; live statistics {live()}")
+    print(f"\ncalls priced twice by the restarted worker: {costed_calls(settings) - len(events)}; "
+          f"live statistics {live()}")
     assert live() == (truth["calls"], truth["cost"])
 
 

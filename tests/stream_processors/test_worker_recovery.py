@@ -26,7 +26,7 @@ from stream_processors.stats.step import PromptTypeState
 from tests.conftest import requires_kafka_semantics
 from tests.stream_processors.stats.factories import NOW, costed_dict
 from tests.stream_processors.stats.live import CostedProducer, latest_by_key, wait_for
-from tests.topic_reader import read_topic
+from tests.topic_reader import costed_calls, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -199,15 +199,13 @@ def test_pricing_everything_again_counts_nothing_twice(settings, topics, tmp_pat
     """Deterministic pricing replay: stop the worker, move its group back to offset 0 on the raw
     topic, start it again. Every raw message is priced a second time and its calls reach the
     statistics again in new costed messages; the raw marks must drop every one of them."""
-    from ailedger.demo_traffic import generate
-    from stream_processors.pricing import load_catalog, price_call
     from tests.consumers.conftest import publish
+    from tests.consumers.test_fault_tolerance import ground_truth, priced_events
 
     app_id = f"app{unique_id}"
     env = settings_env(settings, AILEDGER_APP_ID=app_id, AILEDGER_HOME=str(tmp_path / "worker-home"))
-    events = [e for e in generate(1500, seed=31) if e.provider != "ollama"]  # ollama needs an override
-    catalog = load_catalog(None)
-    cost = sum((price_call(e, catalog).total_usd for e in events), Decimal(0))
+    events = priced_events(1500, seed=31)
+    cost = ground_truth(events)["cost"]
     publish(settings, events[:1000])
 
     def totals():
@@ -223,11 +221,7 @@ def test_pricing_everything_again_counts_nothing_twice(settings, topics, tmp_pat
     publish(settings, events[1000:])
     worker = spawn(worker_command("warn"), env, tmp_path / "worker-2.log")
     try:
-        def costed_calls() -> int:
-            from schemas.codec import unpack
-            return sum(len(items) for _, items in read_topic(settings, names.COSTED, decode=unpack))
-
-        wait_for(lambda: costed_calls() == 1000 + len(events), 120, "every raw message priced again")
+        wait_for(lambda: costed_calls(settings) == 1000 + len(events), 120, "every raw message priced again")
         wait_for(lambda: totals()[0] >= len(events), 60, "the new calls counted")
         time.sleep(2.0)  # a double count would show now
     finally:
