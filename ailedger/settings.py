@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PositiveInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ailedger.gc_tuning import SERVICE_THRESHOLDS
 
 DEFAULT_HOME = Path(".ailedger")
 
@@ -34,6 +36,18 @@ class CommonSettings(BaseSettings):
         description="Longest a broker may hold a consumer's fetch while it has no new data (Faust's own "
                     "worker value is 1,500 ms, kafka-python's 500). Kafka answers as soon as data arrives; a "
                     "broker that holds the fetch anyway (Tansu) adds up to this much latency per hop.")
+    gc_thresholds: tuple[PositiveInt, ...] = Field(
+        default=SERVICE_THRESHOLDS,
+        description="Garbage-collector thresholds of the worker and serve processes, set once they have "
+                    "started (after freezing what startup built; see ailedger.gc_tuning). JSON: three "
+                    "numbers, e.g. [700,10,10] (Python's own), or [] to leave the collector alone.")
+
+    @field_validator("gc_thresholds")
+    @classmethod
+    def _three_or_none(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) not in (0, 3):
+            raise ValueError("AILEDGER_GC_THRESHOLDS takes three numbers (generations 0, 1, 2) or []")
+        return value
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ailedger import gc_tuning  # noqa: E402
 from ailedger.broker import free_port, start_broker, start_tansu  # noqa: E402
 from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.processes import settings_env, spawn, stop, wait_for_log, worker_command  # noqa: E402
@@ -225,6 +226,7 @@ def main() -> None:
     try:
         wait_for_log(worker, worker_log, "", timeout=5)
         services = Services(settings).start()
+        gc_tuning.tune(settings.gc_thresholds)  # this process is the serve process (sinks), as `ailedger serve`
         flood(settings, services.store, 2000, seed=1)  # warm-up: worker joined, caches filled
         if args.idle_only:
             print(json.dumps(at_rest({"broker": broker.process.pid, "worker": worker.pid, "services": os.getpid()},

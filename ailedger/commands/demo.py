@@ -22,6 +22,7 @@ def run(args) -> int:
     from ailedger.publishing import BatchPublisher
     from ailedger.settings import ApiSettings
     from ailedger.stack import LocalStack
+    from ailedger import gc_tuning
     from consumers.serve import Services
 
     console = Console()
@@ -34,6 +35,7 @@ def run(args) -> int:
     services = None
     try:
         services = Services(settings).start()
+        gc_tuning.tune(settings.gc_thresholds)  # this process is the serve process here
         console.print(f"sink        ClickHouse {settings.resolved_clickhouse_dsn} database {settings.clickhouse_database}")
         events = list(generate(args.events, days=args.days, seed=time.time_ns()))
         ids = [e.event_id for e in events]

@@ -12,6 +12,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ailedger import gc_tuning
     from ailedger.settings import ApiSettings
     from consumers.serve import Services
 
@@ -23,6 +24,7 @@ def run(args) -> int:
     except BaseException:
         services.stop()
         raise
+    gc_tuning.tune(settings.gc_thresholds)
     try:
         import uvicorn
 
