@@ -45,6 +45,17 @@ def lag(settings: WorkerSettings, name: str) -> int:
         consumer.close()
 
 
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (``VmHWM``), in MiB; ``None`` off Linux."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 def publish(settings: WorkerSettings, events) -> None:
     publisher = BatchPublisher(settings)
     publisher.add_all(events)
@@ -98,6 +109,7 @@ def main() -> None:
                   "events_per_s_all_stages": round(args.events / total),
                   "worker_cpu_s": round(cpu_seconds(worker.pid) - cpu_before, 1)}
         result["worker_cpu_us_per_event"] = round(result["worker_cpu_s"] * 1e6 / args.events, 1)
+        result["worker_peak_rss_mb"] = peak_rss_mb(worker.pid)
         print(json.dumps(result, indent=2))
         (Path(__file__).parent / "results" / f"worker-{args.broker}.json").write_text(json.dumps(result, indent=2) + "\n")
     finally:
