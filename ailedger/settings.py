@@ -44,7 +44,7 @@ class CommonSettings(BaseSettings):
 
     @field_validator("gc_thresholds")
     @classmethod
-    def _three_or_none(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+    def _three_or_empty(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if len(value) not in (0, 3):
             raise ValueError("AILEDGER_GC_THRESHOLDS takes three numbers (generations 0, 1, 2) or []")
         return value

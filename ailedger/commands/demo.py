@@ -19,10 +19,10 @@ def run(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ailedger.demo_traffic import generate
+    from ailedger import gc_tuning
     from ailedger.publishing import BatchPublisher
     from ailedger.settings import ApiSettings
     from ailedger.stack import LocalStack
-    from ailedger import gc_tuning
     from consumers.serve import Services
 
     console = Console()

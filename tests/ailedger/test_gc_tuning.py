@@ -35,7 +35,7 @@ def test_empty_thresholds_leave_the_collector_alone(collector):
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
 
 
-def test_settings_take_three_thresholds_or_none(monkeypatch):
+def test_settings_take_three_thresholds_or_an_empty_list(monkeypatch):
     assert WorkerSettings().gc_thresholds == gc_tuning.SERVICE_THRESHOLDS
     monkeypatch.setenv("AILEDGER_GC_THRESHOLDS", "[]")
     assert WorkerSettings().gc_thresholds == ()
