@@ -104,6 +104,43 @@ def diagnose(store, services, events) -> str:
             f"sink stats {services.costed_sink.stats}; dead letters {letters}")
 
 
+def costed_topic_report(settings, store, events) -> str:
+    """Where the events missing from ClickHouse are: on the raw and costed topics (by partition),
+    and the sink group's committed offsets against the costed topic's ends."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from ailedger.topics import COSTED, RAW
+    from schemas.codec import unpack
+
+    stored = {str(r[0]) for r in store.rows("SELECT DISTINCT event_id FROM ai_calls")[1]}
+    missing = {str(e.event_id) for e in events} - stored
+    out = []
+    for name in (RAW, COSTED):
+        topic = settings.topic(name)
+        c = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False)
+        tps = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        found, where = set(), {}
+        for _ in range(30):
+            for tp, recs in c.poll(timeout_ms=300).items():
+                for r in recs:
+                    for item in unpack(r.value):
+                        eid = str((item.get("event") or item).get("event_id"))
+                        if eid in missing:
+                            found.add(eid)
+                            where.setdefault(tp.partition, 0)
+                            where[tp.partition] += 1
+        c.close()
+        out.append(f"{name}: {len(found)} of {len(missing)} missing found, by partition {where}")
+    sink = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=settings.topic("ailedger-sink"))
+    topic = settings.topic(COSTED)
+    tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+    out.append(f"committed {[sink.committed(tp) for tp in tps]} ends {sink.end_offsets(tps)}")
+    sink.close()
+    return "; ".join(out)
+
+
 def test_clickhouse_unavailable_for_a_while(settings, topics, store, worker_factory, services_factory):
     events = priced_events(600, seed=21)
     first, second = events[:300], events[300:]
@@ -141,7 +178,8 @@ def test_worker_killed_mid_stream(settings, topics, store, worker_factory, servi
         # the raw topic is simply not consumed (uncommitted lag); the documented recovery is a
         # repair replay. Kafka and Tansu reassign at once.
         lag = raw_lag(settings, f"app{unique_id}")
-        assert lag > 0, f"events missing with nothing left to consume: {diagnose(store, services, events)}"
+        assert lag > 0, (f"events missing with nothing left to consume: {diagnose(store, services, events)}; "
+                         f"{costed_topic_report(settings, store, events)}")
         print(f"\nnoida-db group stall: raw lag {lag}; {settle_and_repair(settings, store, events)} events repaired")
     all_stored(store, services, events)
     time.sleep(1.5)

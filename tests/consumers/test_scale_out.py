@@ -10,7 +10,7 @@ import pytest
 from ailedger.processes import stop
 from tests.consumers.conftest import ledger_totals, publish_in_background, wait_for
 from tests.conftest import requires_group_departures
-from tests.consumers.test_fault_tolerance import count, diagnose, ground_truth, priced_events
+from tests.consumers.test_fault_tolerance import count, costed_topic_report, diagnose, ground_truth, priced_events
 
 pytestmark = pytest.mark.integration
 
@@ -33,41 +33,6 @@ def test_two_sinks_share_partitions_and_rebalance_exactly(settings, topics, stor
     assert wait_for(lambda: count(store) == len(events), timeout=180), diagnose(store, first_sink, events)
     time.sleep(1.5)
     assert ledger_totals(store) == ground_truth(events)
-
-
-def costed_topic_report(settings, store, events) -> str:
-    from kafka import KafkaConsumer, TopicPartition
-
-    from ailedger.topics import COSTED, RAW
-    from schemas.codec import unpack
-
-    stored = {str(r[0]) for r in store.rows("SELECT DISTINCT event_id FROM ai_calls")[1]}
-    missing = {str(e.event_id) for e in events} - stored
-    out = []
-    for name in (RAW, COSTED):
-        topic = settings.topic(name)
-        c = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False)
-        tps = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
-        c.assign(tps)
-        c.seek_to_beginning(*tps)
-        found, where = set(), {}
-        for _ in range(30):
-            for tp, recs in c.poll(timeout_ms=300).items():
-                for r in recs:
-                    for item in unpack(r.value):
-                        eid = str((item.get("event") or item).get("event_id"))
-                        if eid in missing:
-                            found.add(eid)
-                            where.setdefault(tp.partition, 0)
-                            where[tp.partition] += 1
-        c.close()
-        out.append(f"{name}: {len(found)} of {len(missing)} missing found, by partition {where}")
-    sink = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=settings.topic("ailedger-sink"))
-    topic = settings.topic(COSTED)
-    tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
-    out.append(f"committed {[sink.committed(tp) for tp in tps]} ends {sink.end_offsets(tps)}")
-    sink.close()
-    return "; ".join(out)
 
 
 def test_two_workers_two_sinks_share_the_stream(settings, topics, store, worker_factory, services_factory):
