@@ -29,6 +29,7 @@ from schemas.upcasting import upcast
 from stream_processors.costing import cost_batch
 from stream_processors.pricing import CreditRules, load_catalog
 from stream_processors.pricing_feed import load_pricing_topic
+from stream_processors.stats.guard import SOURCE_HEADER, source_header
 
 MODES = ("reprice", "repair")
 
@@ -40,6 +41,39 @@ class ReplayResult:
     emitted: int = 0
     unpriced: int = 0
     rejected: int = 0
+
+
+class _SourceNames:
+    """Which replayed raw messages name their position (the ``ailedger-src`` header), so the live
+    statistics count their calls once (``stream_processors.stats.guard``): the guard drops the
+    calls of raw messages at or below the highest position a prompt type has counted, so a
+    position may be named only when every raw message up to it is counted by someone.
+
+    * below the worker group's committed offset: the live pricing counted it already;
+    * at or above it: only while every message of the partition from the committed offset on was
+      replayed whole (all its calls in the range). The first message skipped or replayed in part
+      ends the naming in that partition: naming a later one would hide the skipped calls from
+      the live pricing that has not reached them yet (a stalled group)."""
+
+    def __init__(self, committed: dict[int, int], scan_from: dict[int, int]):
+        self.committed = committed
+        self.contiguous = {p: offset <= committed.get(p, 0) for p, offset in scan_from.items()}
+
+    def named(self, partition: int, offset: int, whole: bool) -> bool:
+        if offset < self.committed.get(partition, 0):
+            return True
+        self.contiguous[partition] = self.contiguous.get(partition, False) and whole
+        return self.contiguous[partition]
+
+
+def _committed(settings: WorkerSettings, tps: list[TopicPartition]) -> dict[int, int]:
+    """The worker group's committed raw offsets (0 where it has none)."""
+    group = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id,
+                          enable_auto_commit=False, client_id="ailedger-replay-offsets")
+    try:
+        return {tp.partition: group.committed(tp) or 0 for tp in tps}
+    finally:
+        group.close()
 
 
 def _occurred(item: object) -> datetime | None:
@@ -82,6 +116,7 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
                 active.add(tp)
             else:
                 consumer.pause(tp)
+        names = _SourceNames(_committed(settings, tps), {tp.partition: consumer.position(tp) for tp in active})
         total = sum(max(ends[tp] - consumer.position(tp), 0) for tp in active)
         done, idle = 0, 0
         while active:
@@ -103,7 +138,7 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
                         break
                     done += 1
                     _replay_message(record.value, start, end, mode, catalog, credit_rules, producer,
-                                    costed_topic, result)
+                                    costed_topic, result, source=(tp.partition, record.offset), names=names)
             if progress:
                 progress(done, max(total, done))
         producer.flush()
@@ -113,15 +148,22 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
         producer.close()
 
 
-def _replay_message(value, start, end, mode, catalog, credit_rules, producer, costed_topic, result) -> None:
+def _replay_message(value, start, end, mode, catalog, credit_rules, producer, costed_topic, result,
+                    source: tuple[int, int], names: _SourceNames) -> None:
+    """Re-price one raw message's calls in the range; name its raw position (``source``) in the
+    ``ailedger-src`` header, as the pricing stage does, when ``names`` allows it."""
     result.scanned += 1
     try:
         items = unpack(value)
     except DecodeError:
-        result.rejected += 1  # was dead-lettered when first processed
+        result.rejected += 1  # was dead-lettered when first processed (no call of it is counted)
         return
-    chosen = [i for i in items if (at := _occurred(i)) is not None and start <= at < end]
+    times = [_occurred(i) for i in items]
+    in_range = [at is not None and start <= at < end for at in times]
+    chosen = [i for i, keep in zip(items, in_range) if keep]
     result.in_range += len(chosen)
+    # whole: every call the live pricing counts is replayed (an item without a valid time never is)
+    named = names.named(*source, whole=all(keep or at is None for keep, at in zip(in_range, times)))
     if not chosen:
         return
     batch = cost_batch(chosen, catalog, credit_rules)
@@ -130,5 +172,6 @@ def _replay_message(value, start, end, mode, catalog, credit_rules, producer, co
     for prompt_type, calls in batch.by_prompt_type.items():
         for call in calls:
             call["mode"] = mode
-        producer.send(costed_topic, key=prompt_type.encode(), value=encode_batch(calls))
+        headers = [(SOURCE_HEADER, source_header([(*source, len(calls))]))] if named else None
+        producer.send(costed_topic, key=prompt_type.encode(), value=encode_batch(calls), headers=headers)
         result.emitted += len(calls)

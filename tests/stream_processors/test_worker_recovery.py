@@ -227,3 +227,44 @@ def test_pricing_everything_again_counts_nothing_twice(settings, topics, tmp_pat
     finally:
         stop(worker, timeout=30)
     assert totals() == (len(events), cost)
+
+
+@requires_kafka_semantics("Tansu reports wrong end offsets (ListOffsets latest), so the restarted worker's "
+                          "changelog recovery fails with a ConsistencyError")
+def test_a_repair_replay_counts_each_call_once(settings, topics, tmp_path, unique_id):
+    """A stalled worker group, as the runbook repairs it: while the worker does not consume, more
+    events arrive and a ``repair`` replay re-prices the whole range; then the worker consumes
+    again and prices the new raw messages itself. The live statistics see the first calls twice
+    (live, replay) and the new ones twice (replay, live), and must count every call once."""
+    from ailedger.settings import WorkerSettings
+    from stream_processors.replay import replay
+    from tests.consumers.conftest import publish
+    from tests.consumers.test_fault_tolerance import ground_truth, priced_events
+
+    app_id = f"app{unique_id}"
+    env = settings_env(settings, AILEDGER_APP_ID=app_id, AILEDGER_HOME=str(tmp_path / "worker-home"))
+    events = priced_events(1500, seed=33)
+    publish(settings, events[:1000])
+
+    def totals():
+        states = changelog_states(settings, app_id).values()
+        return sum(s.stats.all_time.calls for s in states), sum((s.stats.all_time.cost_usd for s in states), Decimal(0))
+
+    worker = spawn(worker_command("warn"), env, tmp_path / "worker-1.log")
+    try:
+        wait_for(lambda: totals()[0] == 1000, 120, "the first 1,000 calls counted")
+    finally:
+        stop(worker, timeout=30)
+    publish(settings, events[1000:])  # the stalled group does not price these
+    start = min(e.occurred_at for e in events)
+    end = max(e.occurred_at for e in events) + timedelta(milliseconds=1)
+    assert replay(WorkerSettings(**settings.model_dump()), start, end, mode="repair").emitted == len(events)
+    worker = spawn(worker_command("warn"), env, tmp_path / "worker-2.log")
+    try:
+        # the first 1,000 live, every event in the replay, the rest live
+        wait_for(lambda: costed_calls(settings) >= 2 * len(events), 120, "the new raw messages priced live")
+        wait_for(lambda: totals()[0] >= len(events), 60, "the new calls counted")
+        time.sleep(2.0)  # a double count would show now
+    finally:
+        stop(worker, timeout=30)
+    assert totals() == (len(events), ground_truth(events)["cost"])
