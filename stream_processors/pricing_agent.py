@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 
 from ailedger import topics
+from stream_processors import delivery
 from schemas.codec import DecodeError, encode_batch
 from stream_processors.app import app, topic
 from stream_processors.costing import cost_message, encode_failure_item
@@ -40,7 +41,7 @@ async def price_calls(stream):
     ``AILEDGER_TAKE_SECONDS``): Faust's cost is per message, so pricing 60 raw messages (the
     default) of 200 calls together sends one costed message per prompt type and 500 calls, not
     one per raw message and prompt type (20 -> 60 gave 9-10 % more events/s). A run is
-    acked only after its costed messages are sent (:func:`take_acked`), so a worker that stops
+    acked only after the broker has its costed messages (:func:`take_acked`), so a worker that stops
     mid-run leaves the run to the partition's next owner instead of losing it. Each costed
     message names the raw messages its calls came from (header ``ailedger-src``), so the live
     statistics count the calls of a run priced again after a crash once.
@@ -61,8 +62,8 @@ async def price_calls(stream):
         for prompt_type, calls in by_prompt_type.items():
             key = prompt_type.encode()
             for start, chunk in zip(range(0, len(calls), size), split_sources(sources[prompt_type], size)):
-                await costed_topic.send(key=key, value=encode_batch(calls[start:start + size]),
-                                        headers={SOURCE_HEADER: source_header(chunk)})
+                await delivery.send(costed_topic, key=key, value=encode_batch(calls[start:start + size]),
+                                    headers={SOURCE_HEADER: source_header(chunk)})
 
 
 async def _price_message(event) -> dict[str, list]:

@@ -9,8 +9,10 @@ two-worker test that lost a few hundred events each time a worker left the group
 ``take_acked`` acks a run only when the body has finished with it, i.e. when the ``async for``
 asks for the next run. A run whose body was cancelled or raised stays unacked, so its offsets
 are never committed and the partition's next owner reads it again (at least once; every stage
-downstream is idempotent by ``event_id`` and version). Faust flushes the producer before it
-commits, so everything the body sent is on the broker before its offsets are committed.
+downstream is idempotent by ``event_id`` and version). Before the run is acked, every send the
+body made through :func:`stream_processors.delivery.send` must be acknowledged by the broker:
+Faust's flush before a commit waits for sends but ignores their failures, so a refused send
+would otherwise commit its input (:mod:`stream_processors.delivery`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from faust.types import EventT, StreamT
 from mode import Seconds, want_seconds
 from mode.utils.aiter import aiter
 from mode.utils.futures import notify
+
+from stream_processors import delivery
 
 
 def take_acked(stream: StreamT, max_: int, within: Seconds) -> AsyncIterator[list[EventT]]:
@@ -69,9 +73,12 @@ async def _take_acked(stream: Any, max_: int, within: Seconds) -> AsyncIterator[
             consuming = stream.loop.create_future()
             run = list(events)
             events.clear()
+            sends = delivery.start_run()
             try:
                 yield run
-                for event in run:  # reached only when the body asked for the next run
+                # reached only when the body asked for the next run
+                await delivery.wait_delivered(sends, stream.app)  # raises (and crashes) if one failed
+                for event in run:
                     await stream.ack(event)
             finally:
                 notify(consuming)

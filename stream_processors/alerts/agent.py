@@ -18,6 +18,7 @@ import orjson
 from ailedger import topics
 from schemas.alerts import Alert
 from schemas.codec import dumps, loads
+from stream_processors import delivery
 from stream_processors.alerts.budgets import SpendState
 from stream_processors.alerts.spend import apply_message, keys_of
 from stream_processors.app import app, topic
@@ -50,7 +51,7 @@ async def views_ready() -> None:
 
 async def send_alerts(alerts: list[Alert]) -> None:
     for alert in alerts:
-        await alerts_topic.send(key=alert.alert_id.encode(), value=dumps(alert))
+        await delivery.send(alerts_topic, key=alert.alert_id.encode(), value=dumps(alert))
 
 
 def _state(raw: bytes | None) -> SpendState | None:

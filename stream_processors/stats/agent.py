@@ -33,6 +33,7 @@ from ailedger import topics
 from schemas.codec import DecodeError, dumps, unpack
 from schemas.prompt_config import budget_key
 from schemas.stats import DailyUsage
+from stream_processors import delivery
 from stream_processors.alerts.agent import send_alerts, spend_topic, views, views_ready
 from stream_processors.alerts.rules import AlertRules
 from stream_processors.alerts.spend import split_by_partition
@@ -122,7 +123,7 @@ async def _apply(prompt_type: str, messages: list[Message], event: Any, now: dat
     _dirty_prompt_types.add(key)
     config = views.creator.check(prompt_type, messages[0][1][0].operation)
     if config is not None:
-        await configs_topic.send(key=key, value=dumps(config))
+        await delivery.send(configs_topic, key=key, value=dumps(config))
     return result.spend
 
 
@@ -170,8 +171,8 @@ async def live_stats(stream):
                 ids = [c.event_id for _, calls in messages for c in calls]
                 await dead_letters.send(f"{type(exc).__name__}: {exc}", dumps(ids), last_event[prompt_type].message)
         for partition, entries in split_by_partition(spend, settings.partitions).items():
-            await spend_topic.send(key=str(partition).encode(), partition=partition,
-                                   value=orjson.dumps({"entries": entries}))
+            await delivery.send(spend_topic, key=str(partition).encode(), partition=partition,
+                                value=orjson.dumps({"entries": entries}))
 
 
 @app.timer(interval=PUBLISH_SECONDS)

@@ -48,3 +48,71 @@ def test_faust_take_events_acks_the_run_it_never_finished():
     runs, acks = _acks_after_stopping_mid_run(lambda stream: stream.take_events(3, within=0.05))
     assert runs == [3, 3]
     assert acks == [True] * 6
+
+
+class _Broker:
+    """Stands in for the broker's delivery reports: each send returns a future settled later."""
+
+    def __init__(self):
+        self.deliveries: list[asyncio.Future] = []
+
+    async def send(self, **kwargs):
+        future = asyncio.get_running_loop().create_future()
+        self.deliveries.append(future)
+        return future
+
+
+def _run_with_deliveries(settle) -> tuple[list[list[bool]], BaseException | None, faust.App]:
+    """Three messages in one run; the body sends one message per event through
+    ``delivery.send``. ``settle(deliveries)`` decides the delivery reports. Returns the acks seen
+    before and after settling, what the agent raised, and the app."""
+    from stream_processors import delivery
+
+    app = faust.App("delivery-test", broker="kafka://127.0.0.1:1", web_enabled=False)
+    broker = _Broker()
+    raised: list[BaseException] = []
+
+    @app.agent()
+    async def agent(stream):
+        try:
+            async for run in take_acked(stream, 3, 0.05):
+                for event in run:
+                    await delivery.send(broker, value=event.value)
+        except delivery.DeliveryFailed as exc:
+            raised.append(exc)
+
+    async def main() -> list[list[bool]]:
+        seen = []
+        async with agent.test_context() as ctx:
+            events = [await ctx.put(i) for i in range(3)]
+            for _ in range(100):
+                if len(broker.deliveries) == 3:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)  # the body is done; the run waits for its deliveries
+            seen.append([e.message.acked for e in events])
+            settle(broker.deliveries)
+            await asyncio.sleep(0.1)
+            seen.append([e.message.acked for e in events])
+        return seen
+
+    seen = asyncio.run(main())
+    return seen, (raised[0] if raised else None), app
+
+
+def test_a_run_is_acked_only_after_the_broker_has_what_it_sent():
+    seen, raised, _ = _run_with_deliveries(lambda ds: [d.set_result("ok") for d in ds])
+    assert seen == [[False] * 3, [True] * 3]
+    assert raised is None
+
+
+def test_a_send_the_broker_refused_leaves_the_run_unacked_and_stops_the_worker():
+    def refuse_one(deliveries):
+        deliveries[0].set_result("ok")
+        deliveries[1].set_exception(RuntimeError("MessageSizeTooLargeError"))
+        deliveries[2].set_result("ok")
+
+    seen, raised, app = _run_with_deliveries(refuse_one)
+    assert seen == [[False] * 3, [False] * 3]
+    assert raised is not None and "1 of 3 messages" in str(raised) and "MessageSizeTooLargeError" in str(raised)
+    assert isinstance(app.crash_reason, type(raised))

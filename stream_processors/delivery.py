@@ -1,0 +1,64 @@
+"""Sends a run waits for: its input is acked only after every output it sent is on the broker.
+
+Faust's at-least-once commits an input's offset once the message is acked and the producer
+flushed, but a flush only waits for the sends to *finish*: a send the broker refused (a message
+too large for the topic, a topic gone, retries exhausted) is logged as a warning
+(``_on_published error``) and its input is committed anyway. The calls of that costed message
+were then lost with nothing left to consume.
+
+So every send an agent makes while working on a run goes through :func:`send`, which notes its
+delivery future in the run's list (a context variable that :func:`~stream_processors.taking.take_acked`
+sets for each run). ``take_acked`` waits for the list (:func:`wait_delivered`) before it acks the
+run. A send that failed raises :class:`DeliveryFailed` there and crashes the worker: the broker
+refusing a write is an infrastructure failure, and the run, never acked, is read again by the
+partition's next owner (the restarted worker). Sends made outside a run (timers) are not waited for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextvars import ContextVar
+from typing import Any, Awaitable
+
+log = logging.getLogger(__name__)
+
+_pending: ContextVar[list[Awaitable[Any]] | None] = ContextVar("ailedger_run_sends", default=None)
+
+
+class DeliveryFailed(RuntimeError):
+    """A send of a run was not delivered: the run is not acked and the worker stops."""
+
+
+async def send(channel: Any, **kwargs: Any) -> Awaitable[Any]:
+    """``channel.send(**kwargs)``, noted in the current run's deliveries (if a run is current)."""
+    delivery = await channel.send(**kwargs)
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(delivery)
+    return delivery
+
+
+def start_run() -> list[Awaitable[Any]]:
+    """A fresh list for the deliveries of the run about to be handed to the body."""
+    pending: list[Awaitable[Any]] = []
+    _pending.set(pending)
+    return pending
+
+
+async def wait_delivered(pending: list[Awaitable[Any]], app: Any = None) -> None:
+    """Wait until every send in ``pending`` is acknowledged by the broker. If any failed, crash
+    ``app`` (the worker) and raise :class:`DeliveryFailed`."""
+    if not pending:
+        return
+    results = await asyncio.gather(*pending, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    pending.clear()
+    if not failed:
+        return
+    exc = DeliveryFailed(f"{len(failed)} of {len(results)} messages of a run were not delivered "
+                         f"(first: {type(failed[0]).__name__}: {failed[0]}); the run is not acked")
+    log.error("%s; stopping the worker, the run is read again on restart", exc)
+    if app is not None:
+        await app.crash(exc)
+    raise exc

@@ -1,0 +1,64 @@
+"""A costed message the broker refuses loses no call: the worker stops with the run unacked, and
+once the broker takes the messages again the restarted worker prices every call.
+
+The broker refuses for real: the costed topic is created with a ``max.message.bytes`` smaller
+than one costed message. Faust alone logged ``_on_published error`` and committed the raw
+offsets, so the calls were gone with nothing left to consume (the kill -9 test's one unexplained
+failure looked the same: 142 calls missing, raw lag 0, no dead letter).
+"""
+
+from __future__ import annotations
+
+import time
+import pytest
+
+from ailedger import topics as names
+from ailedger.topics import create_topics
+from tests.conftest import requires_kafka_semantics
+from tests.consumers.conftest import publish
+from tests.consumers.test_fault_tolerance import priced_events, raw_lag
+from tests.topic_reader import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def _set_costed_limit(settings, max_bytes: int) -> None:
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(names.COSTED),
+                                            configs={"max.message.bytes": str(max_bytes)})])
+    finally:
+        admin.close()
+
+
+def _costed_ids(settings) -> list[str]:
+    from schemas.codec import unpack
+
+    return [item["event"]["event_id"] for _, items in read_topic(settings, names.COSTED, decode=unpack)
+            for item in items]
+
+
+@requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
+def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, worker_factory, unique_id):
+    create_topics(settings)
+    _set_costed_limit(settings, 2000)  # smaller than any costed message of these events
+    events = priced_events(200, seed=31)
+    worker, log = worker_factory("first", home="node")
+    publish(settings, events, batch_size=50)
+
+    deadline = time.monotonic() + 60
+    while worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert raw_lag(settings, f"app{unique_id}") > 0, "the refused run's raw offsets were committed: calls lost"
+    assert worker.poll() is not None, "the worker went on after the broker refused its costed messages"
+    text = log.read_text()
+    assert "were not delivered" in text and "MessageSizeTooLarge" in text
+
+    _set_costed_limit(settings, 8 * 1024 * 1024)
+    worker_factory("second", home="node")
+    deadline = time.monotonic() + 90
+    while len(set(_costed_ids(settings))) < len(events) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert set(_costed_ids(settings)) == {str(e.event_id) for e in events}
