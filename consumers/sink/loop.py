@@ -4,8 +4,10 @@ insert with a dedup token, and only then commit the offsets.
 * A failed insert commits nothing: the partitions are paused (the consumer keeps its group
   membership by polling) and the same rows are retried with the same token and backoff.
 * On revoke, the revoked partitions' buffered rows are dropped; their new owner re-reads them.
-* A message that cannot be turned into rows goes to the dead-letter topic (flushed before the
-  offsets are committed) and never stops the sink.
+* A message that cannot be turned into rows goes to the dead-letter topic and never stops the
+  sink. Its dead letter is part of the flush: the offsets are committed only once the broker has
+  acknowledged every letter (``KafkaProducer.flush`` waits for sends but ignores their failures);
+  a refused letter is sent again and the flush retried, like a failed insert.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class SinkStats:
     insert_failures: int = 0
     commit_failures: int = 0
     dead_letters: int = 0
+    dead_letter_failures: int = 0
     last_flush_ms: float = 0.0
 
 
@@ -103,19 +106,41 @@ class TopicSink:
         self.consumer.subscribe([topic], listener=_Revoker(self))
         self.dropped: set = set()  # partitions whose buffered rows were dropped at a revoke
         self._producer: KafkaProducer | None = None
+        self._letters: list[tuple[Any, bytes | None, bytes]] = []  # (delivery, key, value) not yet acknowledged
         self._paused = False
         self._retry_at = 0.0
         self._backoff = 0.2
 
     # -- dead letters ---------------------------------------------------------------------
     def _dead_letter(self, reason: str, raw: Any, partition: int, offset: int, event_id: str | None) -> None:
+        letter = DeadLetter.of("sink", reason, raw if isinstance(raw, (bytes, str)) else dumps(raw),
+                               topic=self.topic, partition=partition, offset=offset, event_id=event_id)
+        self._send_letter((event_id or "").encode() or None, dumps(letter))
+        self.stats.dead_letters += 1
+
+    def _send_letter(self, key: bytes | None, value: bytes) -> None:
         if self._producer is None:
             self._producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all",
                                            client_id=f"ailedger-{self.name}-dlq")
-        letter = DeadLetter.of("sink", reason, raw if isinstance(raw, (bytes, str)) else dumps(raw),
-                               topic=self.topic, partition=partition, offset=offset, event_id=event_id)
-        self._producer.send(self._dlq_topic, value=dumps(letter), key=(event_id or "").encode() or None)
-        self.stats.dead_letters += 1
+        self._letters.append((self._producer.send(self._dlq_topic, value=value, key=key), key, value))
+
+    def _letters_delivered(self) -> bool:
+        """Wait for the dead letters sent since the last commit; send the refused ones again."""
+        if self._producer is None or not self._letters:
+            return True
+        self._producer.flush()
+        refused = [(future.exception, key, value) for future, key, value in self._letters if future.failed()]
+        self._letters.clear()
+        if not refused:
+            return True
+        self.stats.dead_letter_failures += 1
+        log.warning("%s: %d dead letters not delivered (%s); not committing, sending them again", self.name,
+                    len(refused), refused[0][0])
+        self._producer.close(timeout=5)  # an idempotent producer stays failed after a refused batch: a new one
+        self._producer = None
+        for _, key, value in refused:
+            self._send_letter(key, value)
+        return False
 
     # -- the loop -------------------------------------------------------------------------
     def poll_once(self, timeout_ms: int = 100) -> None:
@@ -171,8 +196,9 @@ class TopicSink:
             self.stats.insert_failures += 1
             self._pause(exc)
             return False
-        if self._producer is not None:
-            self._producer.flush()
+        if not self._letters_delivered():
+            self._pause(RuntimeError(f"dead letters not delivered to {self._dlq_topic}"))
+            return False
         try:
             self.consumer.commit(self.buffers.offsets_to_commit())
         except KafkaError as exc:
@@ -189,7 +215,7 @@ class TopicSink:
         return True
 
     def _pause(self, exc: Exception) -> None:
-        log.warning("%s: insert into %s failed (%s); retrying in %.1fs", self.name, self.writer.table, exc,
+        log.warning("%s: flush into %s failed (%s); retrying in %.1fs", self.name, self.writer.table, exc,
                     self._backoff)
         if not self._paused:
             self.consumer.pause(*self.consumer.assignment())

@@ -22,12 +22,13 @@ from tests.topic_reader import read_topic
 pytestmark = pytest.mark.integration
 
 
-def _set_costed_limit(settings, max_bytes: int) -> None:
+def set_topic_limit(settings, name: str, max_bytes: int) -> None:
+    """Make the broker refuse messages above ``max_bytes`` on one of this test's topics."""
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     try:
-        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(names.COSTED),
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(name),
                                             configs={"max.message.bytes": str(max_bytes)})])
     finally:
         admin.close()
@@ -43,7 +44,7 @@ def _costed_ids(settings) -> list[str]:
 @requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
 def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, worker_factory, unique_id):
     create_topics(settings)
-    _set_costed_limit(settings, 2000)  # smaller than any costed message of these events
+    set_topic_limit(settings, names.COSTED, 2000)  # smaller than any costed message of these events
     events = priced_events(200, seed=31)
     worker, log = worker_factory("first", home="node")
     publish(settings, events, batch_size=50)
@@ -56,7 +57,7 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
     text = log.read_text()
     assert "were not delivered" in text and "MessageSizeTooLarge" in text
 
-    _set_costed_limit(settings, 8 * 1024 * 1024)
+    set_topic_limit(settings, names.COSTED, 8 * 1024 * 1024)
     worker_factory("second", home="node")
     deadline = time.monotonic() + 90
     while len(set(_costed_ids(settings))) < len(events) and time.monotonic() < deadline:
