@@ -34,6 +34,10 @@ from stream_processors.stats.guard import SOURCE_HEADER, source_header
 MODES = ("reprice", "repair")
 
 
+class ReplayNotDelivered(RuntimeError):
+    """Costed messages of the replay were refused by the broker; running it again is safe."""
+
+
 @dataclass
 class ReplayResult:
     scanned: int = 0
@@ -99,6 +103,7 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=10,
                              max_request_size=16 * 1024 * 1024, client_id="ailedger-replay")
     result = ReplayResult()
+    sent: list = []  # the delivery of every costed message (KafkaProducer.flush ignores failures)
     try:
         tps = [TopicPartition(raw_topic, p) for p in sorted(consumer.partitions_for_topic(raw_topic) or [])]
         if not tps:
@@ -138,10 +143,15 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
                         break
                     done += 1
                     _replay_message(record.value, start, end, mode, catalog, credit_rules, producer,
-                                    costed_topic, result, source=(tp.partition, record.offset), names=names)
+                                    costed_topic, result, source=(tp.partition, record.offset), names=names,
+                                    sent=sent)
             if progress:
                 progress(done, max(total, done))
         producer.flush()
+        refused = [future.exception for future in sent if future.failed()]
+        if refused:
+            raise ReplayNotDelivered(f"{len(refused)} of {len(sent)} costed messages were not delivered "
+                                     f"(first: {refused[0]}); nothing is lost, run the replay again")
         return result
     finally:
         consumer.close()
@@ -149,7 +159,7 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
 
 
 def _replay_message(value, start, end, mode, catalog, credit_rules, producer, costed_topic, result,
-                    source: tuple[int, int], names: _SourceNames) -> None:
+                    source: tuple[int, int], names: _SourceNames, sent: list) -> None:
     """Re-price one raw message's calls in the range; name its raw position (``source``) in the
     ``ailedger-src`` header, as the pricing stage does, when ``names`` allows it."""
     result.scanned += 1
@@ -173,5 +183,5 @@ def _replay_message(value, start, end, mode, catalog, credit_rules, producer, co
         for call in calls:
             call["mode"] = mode
         headers = [(SOURCE_HEADER, source_header([(*source, len(calls))]))] if named else None
-        producer.send(costed_topic, key=prompt_type.encode(), value=encode_batch(calls), headers=headers)
+        sent.append(producer.send(costed_topic, key=prompt_type.encode(), value=encode_batch(calls), headers=headers))
         result.emitted += len(calls)

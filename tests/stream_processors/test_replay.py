@@ -18,6 +18,7 @@ from schemas.codec import dumps
 from schemas.events import AICallEvent
 from schemas.pricing import PriceOverride
 from stream_processors.replay import replay
+from tests.conftest import requires_kafka_semantics
 
 pytestmark = pytest.mark.integration
 
@@ -114,3 +115,30 @@ def test_repair_prices_calls_that_were_unpriced(settings, topics, store, worker_
         assert totals(store) == (50, priced, 50)
     finally:
         services.stop()
+
+
+@requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
+def test_a_replay_whose_costed_messages_are_refused_says_so(settings, topics):
+    """The broker refuses for real (a costed topic whose ``max.message.bytes`` is below one
+    message): the replay raises instead of reporting the calls re-emitted; once the broker takes
+    them, the same replay emits every call."""
+    from ailedger.topics import COSTED
+    from schemas.codec import unpack
+    from stream_processors.replay import ReplayNotDelivered
+    from tests.stream_processors.test_delivery import set_topic_limit
+    from tests.topic_reader import read_topic
+
+    events = calls("gpt-4o", 40)
+    publisher = BatchPublisher(settings, batch_size=40)
+    publisher.add_all(events)
+    publisher.flush()
+    publisher.close()
+    own = WorkerSettings(**settings.model_dump())
+    set_topic_limit(settings, COSTED, 300)  # below one costed call
+    with pytest.raises(ReplayNotDelivered, match="costed messages were not delivered"):
+        replay(own, START, NOW + timedelta(seconds=1), mode="repair")
+    set_topic_limit(settings, COSTED, 1_000_000)
+    result = replay(own, START, NOW + timedelta(seconds=1), mode="repair")
+    assert result.emitted == len(events)
+    stored = {i["event"]["event_id"] for _, items in read_topic(settings, COSTED, decode=unpack) for i in items}
+    assert stored == {str(e.event_id) for e in events}
