@@ -32,7 +32,7 @@ def build_api(settings: ApiSettings, services: Any) -> FastAPI:
         make_prompt_types_router(settings, views["view_stats"], views["view_configs"], publish, authenticate,
                                  view_budgets=views["view_budgets"], view_daily=views["view_daily"]),
     ]
-    return create_app(settings, services.store, publisher=publish, extra_routers=routers)
+    return create_app(settings, services.store, publisher=publish, extra_routers=routers, health=services.problems)
 
 
 def _close(publish: Any, views: dict[str, Any]) -> None:

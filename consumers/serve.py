@@ -31,6 +31,7 @@ class Services:
         migrate(self.store, settings.text_ttl_days)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.crashed: dict[str, str] = {}  #: consumer thread name -> why it ended
         self._on_stop: list[Callable[[], None]] = []
         self.sinks: list[TopicSink] = []
         self.config_lookup = _config_lookup(settings)
@@ -52,13 +53,21 @@ class Services:
         thread.start()
         self.threads.append(thread)
 
-    @staticmethod
-    def _guard(name: str, target: Callable, *args) -> None:
+    def _guard(self, name: str, target: Callable, *args) -> None:
         try:
             target(*args)
-        except Exception:  # noqa: BLE001 - log the crash of one consumer thread loudly
+        except Exception as exc:  # noqa: BLE001 - log the crash of one consumer thread loudly
+            self.crashed[name] = f"{type(exc).__name__}: {exc}"
             log.exception("%s crashed", name)
             raise
+
+    def problems(self) -> dict[str, str]:
+        """Consumer threads that ended while the services run (``/healthz`` answers 503 with them,
+        so an orchestrator restarts the process; nothing is committed past what they stored)."""
+        if self.stop_event.is_set():
+            return {}
+        ended = {t.name: "stopped" for t in self.threads if not t.is_alive()}
+        return {**ended, **{name: f"crashed: {why}" for name, why in self.crashed.items()}}
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` when the services stop (views, publishers of the API)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from importlib import resources
-from typing import Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -85,8 +85,12 @@ def api_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/healthz", tags=["meta"])
-    def healthz(request: Request) -> dict:
+    def healthz(request: Request) -> Any:
+        """200 when the store answers and every consumer thread runs; 503 naming those that do not."""
         request.app.state.store.rows("SELECT 1")
+        problems = request.app.state.health()
+        if problems:
+            return JSONResponse({"status": "failing", "version": __version__, "consumers": problems}, status_code=503)
         return {"status": "ok", "version": __version__}
 
     @router.get("/v1/whoami", tags=["meta"], summary="The caller's key, account and role")
@@ -133,14 +137,16 @@ def api_router() -> APIRouter:
 
 
 def create_app(settings: CommonSettings, store: Store, *, publisher: Publisher | None = None,
-               extra_routers: Iterable[APIRouter] = ()) -> FastAPI:
+               extra_routers: Iterable[APIRouter] = (), health: Callable[[], dict[str, str]] | None = None) -> FastAPI:
     """The API over ``store``. ``publisher(topic, key, value)`` sends ratings and price overrides
-    to Kafka; ``extra_routers`` (ingest, prompt types, ...) are mounted as given."""
+    to Kafka; ``extra_routers`` (ingest, prompt types, ...) are mounted as given; ``health()``
+    names the failing consumers of the process (``/healthz``)."""
     app = FastAPI(title="ailedger", version=__version__,
                   description="Usage and cost of AI calls: reports, calls, ratings, pricing, SQL.")
     app.state.settings = settings
     app.state.store = store
     app.state.publisher = publisher
+    app.state.health = health or dict
     app.include_router(api_router())
     app.include_router(ratings.router)
     app.include_router(pricing.router)

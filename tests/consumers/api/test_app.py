@@ -66,3 +66,10 @@ def test_dashboard_and_vendored_chart_library_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "<html" in page.text.lower()
     assert "cdn" not in page.text.lower()
+
+
+def test_healthz_fails_with_the_consumers_that_stopped(client):
+    client.app.state.health = lambda: {"costed-sink": "crashed: KafkaError: boom"}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["consumers"] == {"costed-sink": "crashed: KafkaError: boom"}
