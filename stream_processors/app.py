@@ -14,6 +14,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from ailedger import gc_tuning, kafka_pacing, topics
 from ailedger.settings import WorkerSettings
+from stream_processors.delivery import DeliveredTable
 
 
 class Worker(faust.Worker):
@@ -78,6 +79,7 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         table_cleanup_interval=30.0,
+        Table=DeliveredTable,  # a run is acked only once its changelog records are on the broker
         Worker=Worker,
     )
     app.ailedger_settings = settings

@@ -6,7 +6,8 @@ too large for the topic, a topic gone, retries exhausted) is logged as a warning
 (``_on_published error``) and its input is committed anyway. The calls of that costed message
 were then lost with nothing left to consume.
 
-So every send an agent makes while working on a run goes through :func:`send`, which notes its
+So every send an agent makes while working on a run goes through :func:`send`, and every table
+write's changelog record through :class:`DeliveredTable` (the app's table class); both note the
 delivery future in the run's list (a context variable that :func:`~stream_processors.taking.take_acked`
 sets for each run). ``take_acked`` waits for the list (:func:`wait_delivered`) before it acks the
 run. A send that failed raises :class:`DeliveryFailed` there and crashes the worker: the broker
@@ -21,6 +22,8 @@ import logging
 from contextvars import ContextVar
 from typing import Any, Awaitable
 
+import faust
+
 log = logging.getLogger(__name__)
 
 _pending: ContextVar[list[Awaitable[Any]] | None] = ContextVar("ailedger_run_sends", default=None)
@@ -30,13 +33,28 @@ class DeliveryFailed(RuntimeError):
     """A send of a run was not delivered: the run is not acked and the worker stops."""
 
 
-async def send(channel: Any, **kwargs: Any) -> Awaitable[Any]:
-    """``channel.send(**kwargs)``, noted in the current run's deliveries (if a run is current)."""
-    delivery = await channel.send(**kwargs)
+def track(delivery: Awaitable[Any]) -> None:
+    """Note a delivery future in the current run's list (if a run is current)."""
     pending = _pending.get()
     if pending is not None:
         pending.append(delivery)
+
+
+async def send(channel: Any, **kwargs: Any) -> Awaitable[Any]:
+    """``channel.send(**kwargs)``, noted in the current run's deliveries (if a run is current)."""
+    delivery = await channel.send(**kwargs)
+    track(delivery)
     return delivery
+
+
+class DeliveredTable(faust.Table):
+    """A Faust table whose changelog records are part of the run that wrote them: a record the
+    broker refused would leave the table's other replicas (and any new owner) without the write."""
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
+        delivery = super().send_changelog(*args, **kwargs)
+        track(delivery)
+        return delivery
 
 
 def start_run() -> list[Awaitable[Any]]:

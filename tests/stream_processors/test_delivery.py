@@ -22,13 +22,13 @@ from tests.topic_reader import read_topic
 pytestmark = pytest.mark.integration
 
 
-def set_topic_limit(settings, name: str, max_bytes: int) -> None:
+def set_topic_limit(settings, name: str, max_bytes: int, full_name: bool = False) -> None:
     """Make the broker refuse messages above ``max_bytes`` on one of this test's topics."""
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     try:
-        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, settings.topic(name),
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name if full_name else settings.topic(name),
                                             configs={"max.message.bytes": str(max_bytes)})])
     finally:
         admin.close()
@@ -63,3 +63,52 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
     while len(set(_costed_ids(settings))) < len(events) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert set(_costed_ids(settings)) == {str(e.event_id) for e in events}
+
+
+def _costed_lag(settings, group: str) -> int:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(settings.topic(names.COSTED), p) for p in range(settings.partitions)]
+        ends = consumer.end_offsets(tps)
+        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+    finally:
+        consumer.close()
+
+
+@requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
+def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exact(settings, worker_factory,
+                                                                                  unique_id):
+    """The statistics' table write is part of the run too: its changelog (what a new owner
+    recovers from) refuses the record, the worker stops without acking the costed messages, and
+    the restarted worker's changelog holds every call once."""
+    from stream_processors.stats import tables
+    from tests.stream_processors.test_worker_recovery import changelog_states
+
+    app_id = f"app{unique_id}"
+    create_topics(settings, extra=tables.changelog_topic_specs(settings, app_id))
+    changelog = tables.changelog_topic(app_id, tables.PROMPT_TYPES)
+    set_topic_limit(settings, changelog, 300, full_name=True)  # below any prompt type's state
+    events = priced_events(200, seed=32)
+    worker, log = worker_factory("first", home="node")
+    publish(settings, events, batch_size=50)
+
+    deadline = time.monotonic() + 60
+    while worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _costed_lag(settings, app_id) > 0, "the statistics' costed offsets were committed"
+    assert worker.poll() is not None, "the worker went on after the broker refused its changelog records"
+    assert "were not delivered" in log.read_text()
+
+    set_topic_limit(settings, changelog, 8 * 1024 * 1024, full_name=True)
+    worker_factory("second", home="node")
+
+    def calls() -> int:
+        return sum(s.stats.all_time.calls for s in changelog_states(settings, app_id).values())
+
+    deadline = time.monotonic() + 90
+    while calls() < len(events) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(1.0)
+    assert calls() == len(events)
