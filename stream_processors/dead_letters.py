@@ -3,8 +3,9 @@
 Faust acks a message whose handler raised, so an exception would silently lose the message.
 Agents therefore catch per event (and per message, for bugs) and send a :class:`DeadLetter`
 with the stage, the reason, the raw bytes and the message's topic/partition/offset. Failures of
-the infrastructure itself (the broker refusing a send) are not caught: they stop the worker. A dead letter is a
-run's output like any other: the run is acked only once the broker has it (:mod:`stream_processors.delivery`).
+the infrastructure itself (the broker refusing a send) are not caught: they stop the worker. A
+dead letter is a run's output like any other: the run is acked only once the broker has it
+(:mod:`stream_processors.delivery`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 
 import faust
 
-from stream_processors import delivery
 from schemas.codec import dumps
 from schemas.dead_letter import DeadLetter
+from stream_processors import delivery
 
 log = logging.getLogger(__name__)
 
