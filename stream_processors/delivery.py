@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextvars import ContextVar
 from typing import Any, Awaitable
 
@@ -27,6 +28,10 @@ import faust
 log = logging.getLogger(__name__)
 
 _pending: ContextVar[list[Awaitable[Any]] | None] = ContextVar("ailedger_run_sends", default=None)
+
+
+#: A run whose messages are not all acknowledged after this long says so in the log (and waits on).
+SLOW_SECONDS = 10.0
 
 
 class DeliveryFailed(RuntimeError):
@@ -69,7 +74,15 @@ async def wait_delivered(pending: list[Awaitable[Any]], app: Any = None) -> None
     ``app`` (the worker) and raise :class:`DeliveryFailed`."""
     if not pending:
         return
-    results = await asyncio.gather(*pending, return_exceptions=True)
+    waiting = [asyncio.ensure_future(d) for d in pending]
+    started = time.monotonic()
+    while True:
+        _, still = await asyncio.wait(waiting, timeout=SLOW_SECONDS)
+        if not still:
+            break
+        log.warning("%d of %d messages of a run not acknowledged after %.0f s; waiting (the run is not acked)",
+                    len(still), len(waiting), time.monotonic() - started)
+    results = [w.exception() or w.result() for w in waiting]
     failed = [r for r in results if isinstance(r, BaseException)]
     pending.clear()
     if not failed:
