@@ -107,7 +107,12 @@ def test_statistics_survive_kill_minus_nine_without_double_counting(settings, to
         started = time.monotonic()
         second = spawn(worker_command("info"), env, tmp_path / "worker-2.log")
         wait_for_log(second, tmp_path / "worker-2.log", "Ready", timeout=120)
-        wait_for(lambda: processed_calls(settings, app_id) >= total, 180, "every call processed after the restart")
+        try:
+            wait_for(lambda: processed_calls(settings, app_id) >= total, 180, "every call processed after the restart")
+        except AssertionError as exc:
+            lines = (tmp_path / "worker-2.log").read_text().splitlines()
+            raise AssertionError(f"{exc}; the restarted worker's warnings: "
+                                 f"{[line for line in lines if '[WARNING]' in line or '[ERROR]' in line][-20:]}")
         time.sleep(2.0)  # a double count would show now
         print(f"\nkilled at {at_kill}/{total} calls, {replayed} applied messages past the committed offsets "
               f"(read again after the restart); caught up {time.monotonic() - started:.1f}s after restart")
