@@ -7,8 +7,9 @@ its offsets committed at the next commit) although its output was never sent. On
 two-worker test that lost a few hundred events each time a worker left the group.
 
 ``take_acked`` acks a run only when the body has finished with it, i.e. when the ``async for``
-asks for the next run. A run whose body was cancelled or raised stays unacked, so its offsets
-are never committed and the partition's next owner reads it again (at least once; every stage
+asks for the next run, and once the broker has what the body sent (in a task, so the body goes
+on with the next run meanwhile; runs are acked in order). A run whose body was cancelled or
+raised stays unacked, so its offsets are never committed and the partition's next owner reads it again (at least once; every stage
 downstream is idempotent by ``event_id`` and version). Before the run is acked, every send the
 body made through :func:`stream_processors.delivery.send` must be acknowledged by the broker:
 Faust's flush before a commit waits for sends but ignores their failures, so a refused send
@@ -42,6 +43,7 @@ async def _take_acked(stream: Any, max_: int, within: Seconds) -> AsyncIterator[
     buffer_consumed = asyncio.Event()
     timeout = want_seconds(within)
     consuming: asyncio.Future | None = None
+    acking: asyncio.Future | None = None  # the acks of the last run handed to the body
     channel_it = aiter(stream.channel)
 
     async def add_to_buffer(value: Any) -> Any:
@@ -76,10 +78,10 @@ async def _take_acked(stream: Any, max_: int, within: Seconds) -> AsyncIterator[
             sends = delivery.start_run()
             try:
                 yield run
-                # reached only when the body asked for the next run
-                await delivery.wait_delivered(sends, stream.app)  # raises (and crashes) if one failed
-                for event in run:
-                    await stream.ack(event)
+                # reached only when the body asked for the next run: ack it once its sends are
+                # delivered, after the run before it, while the body goes on with the next run
+                acking = asyncio.ensure_future(_ack_when_delivered(stream, run, sends, acking))
+                acking.add_done_callback(_retrieve)  # a failure is logged and crashes the worker
             finally:
                 notify(consuming)
                 buffer_full.clear()
@@ -87,3 +89,20 @@ async def _take_acked(stream: Any, max_: int, within: Seconds) -> AsyncIterator[
     finally:
         stream.enable_acks = previous_acks
         stream._processors.remove(add_to_buffer)
+
+
+async def _ack_when_delivered(stream: Any, run: list[EventT], sends: list, previous: asyncio.Future | None) -> None:
+    """Ack ``run`` once the run before it is acked and every send of ``run`` is delivered, so the
+    acked offsets of a partition are always a prefix (Faust commits up to the first gap, but not
+    when the partition has no committed offset yet). A failed delivery crashes the worker and
+    leaves this run and every later one unacked."""
+    if previous is not None:
+        await previous
+    await delivery.wait_delivered(sends, stream.app)
+    for event in run:
+        await stream.ack(event)
+
+
+def _retrieve(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -62,24 +62,20 @@ class _Broker:
         return future
 
 
-def _run_with_deliveries(settle) -> tuple[list[list[bool]], BaseException | None, faust.App]:
+def _run_with_deliveries(settle) -> tuple[list[list[bool]], faust.App]:
     """Three messages in one run; the body sends one message per event through
     ``delivery.send``. ``settle(deliveries)`` decides the delivery reports. Returns the acks seen
-    before and after settling, what the agent raised, and the app."""
+    before and after settling, and the app."""
     from stream_processors import delivery
 
     app = faust.App("delivery-test", broker="kafka://127.0.0.1:1", web_enabled=False)
     broker = _Broker()
-    raised: list[BaseException] = []
 
     @app.agent()
     async def agent(stream):
-        try:
-            async for run in take_acked(stream, 3, 0.05):
-                for event in run:
-                    await delivery.send(broker, value=event.value)
-        except delivery.DeliveryFailed as exc:
-            raised.append(exc)
+        async for run in take_acked(stream, 3, 0.05):
+            for event in run:
+                await delivery.send(broker, value=event.value)
 
     async def main() -> list[list[bool]]:
         seen = []
@@ -97,13 +93,13 @@ def _run_with_deliveries(settle) -> tuple[list[list[bool]], BaseException | None
         return seen
 
     seen = asyncio.run(main())
-    return seen, (raised[0] if raised else None), app
+    return seen, app
 
 
 def test_a_run_is_acked_only_after_the_broker_has_what_it_sent():
-    seen, raised, _ = _run_with_deliveries(lambda ds: [d.set_result("ok") for d in ds])
+    seen, app = _run_with_deliveries(lambda ds: [d.set_result("ok") for d in ds])
     assert seen == [[False] * 3, [True] * 3]
-    assert raised is None
+    assert app.crash_reason is None
 
 
 def test_a_send_the_broker_refused_leaves_the_run_unacked_and_stops_the_worker():
@@ -112,7 +108,46 @@ def test_a_send_the_broker_refused_leaves_the_run_unacked_and_stops_the_worker()
         deliveries[1].set_exception(RuntimeError("MessageSizeTooLargeError"))
         deliveries[2].set_result("ok")
 
-    seen, raised, app = _run_with_deliveries(refuse_one)
+    from stream_processors.delivery import DeliveryFailed
+
+    seen, app = _run_with_deliveries(refuse_one)
     assert seen == [[False] * 3, [False] * 3]
-    assert raised is not None and "1 of 3 messages" in str(raised) and "MessageSizeTooLargeError" in str(raised)
-    assert isinstance(app.crash_reason, type(raised))
+    reason = app.crash_reason
+    assert isinstance(reason, DeliveryFailed)
+    assert "1 of 3 messages" in str(reason) and "MessageSizeTooLargeError" in str(reason)
+
+
+def test_runs_are_acked_in_order_even_when_a_later_run_is_delivered_first():
+    """The body goes on with the next run while the last one waits for the broker; a later run
+    delivered first is still acked only after the earlier one (the acked offsets stay a prefix)."""
+    from stream_processors import delivery
+
+    app = faust.App("order-test", broker="kafka://127.0.0.1:1", web_enabled=False)
+    broker = _Broker()
+
+    @app.agent()
+    async def agent(stream):
+        async for run in take_acked(stream, 3, 0.05):
+            for event in run:
+                await delivery.send(broker, value=event.value)
+
+    async def settle_and_look(ctx, events, deliveries) -> list[bool]:
+        for d in deliveries:
+            d.set_result("ok")
+        await asyncio.sleep(0.1)
+        return [e.message.acked for e in events]
+
+    async def main() -> list[list[bool]]:
+        async with agent.test_context() as ctx:
+            events = [await ctx.put(i) for i in range(6)]
+            for _ in range(100):  # both runs reach the broker: the body did not wait for the first
+                if len(broker.deliveries) == 6:
+                    break
+                await asyncio.sleep(0.02)
+            later = await settle_and_look(ctx, events, broker.deliveries[3:])
+            both = await settle_and_look(ctx, events, broker.deliveries[:3])
+        return [later, both]
+
+    later, both = asyncio.run(main())
+    assert later == [False] * 6
+    assert both == [True] * 6
