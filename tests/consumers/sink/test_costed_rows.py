@@ -163,6 +163,18 @@ def test_re_delivery_of_a_single_call_is_never_double_counted(store):
     assert totals == [(1, Decimal("0.75"), Decimal("2"))]
 
 
+def test_the_version_check_finds_calls_of_accounts_with_quotes_and_backslashes(store):
+    """Accounts are written into the version query's text: they must be escaped, not break it."""
+    items = costed_items(3)
+    for item, account in zip(items, ["o'brien", "back\\slash", "semi;colon' OR '1'='1"]):
+        item["event"]["account_id"] = account
+    writer = CostedCallsWriter()
+    assert sink(store, writer, items)[0] == 3
+    assert sink(store, writer, items)[0] == 0  # found again: nothing stored twice
+    _, totals = store.rows("SELECT count(), uniqExact(account_id) FROM ai_calls")
+    assert totals == [(3, 3)]
+
+
 def test_version_check_over_several_queries(store, monkeypatch):
     monkeypatch.setattr(rows_module, "_IDS_PER_QUERY", 3)
     items = costed_items(10)
