@@ -34,6 +34,13 @@ def set_topic_limit(settings, name: str, max_bytes: int, full_name: bool = False
         admin.close()
 
 
+def _wait_for_exit(worker, seconds: float = 60.0) -> None:
+    """Until the worker process ends (what the refusal should make it do), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def _costed_ids(settings) -> list[str]:
     from schemas.codec import unpack
 
@@ -49,9 +56,7 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
     worker, log = worker_factory("first", home="node")
     publish(settings, events, batch_size=50)
 
-    deadline = time.monotonic() + 60
-    while worker.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
+    _wait_for_exit(worker)
     assert raw_lag(settings, f"app{unique_id}") > 0, "the refused run's raw offsets were committed: calls lost"
     assert worker.poll() is not None, "the worker went on after the broker refused its costed messages"
     text = log.read_text()
@@ -94,9 +99,7 @@ def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exa
     worker, log = worker_factory("first", home="node")
     publish(settings, events, batch_size=50)
 
-    deadline = time.monotonic() + 60
-    while worker.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
+    _wait_for_exit(worker)
     assert _costed_lag(settings, app_id) > 0, "the statistics' costed offsets were committed"
     assert worker.poll() is not None, "the worker went on after the broker refused its changelog records"
     assert "were not delivered" in log.read_text()

@@ -62,13 +62,12 @@ class _Broker:
         return future
 
 
-def _run_with_deliveries(settle) -> tuple[list[list[bool]], faust.App]:
-    """Three messages in one run; the body sends one message per event through
-    ``delivery.send``. ``settle(deliveries)`` decides the delivery reports. Returns the acks seen
-    before and after settling, and the app."""
+def _sending_agent(name: str):
+    """An app whose agent takes runs of three and sends one message per event through
+    ``delivery.send`` to a :class:`_Broker`."""
     from stream_processors import delivery
 
-    app = faust.App("delivery-test", broker="kafka://127.0.0.1:1", web_enabled=False)
+    app = faust.App(name, broker="kafka://127.0.0.1:1", web_enabled=False)
     broker = _Broker()
 
     @app.agent()
@@ -76,6 +75,15 @@ def _run_with_deliveries(settle) -> tuple[list[list[bool]], faust.App]:
         async for run in take_acked(stream, 3, 0.05):
             for event in run:
                 await delivery.send(broker, value=event.value)
+
+    return app, agent, broker
+
+
+def _run_with_deliveries(settle) -> tuple[list[list[bool]], faust.App]:
+    """Three messages in one run; the body sends one message per event through
+    ``delivery.send``. ``settle(deliveries)`` decides the delivery reports. Returns the acks seen
+    before and after settling, and the app."""
+    app, agent, broker = _sending_agent("delivery-test")
 
     async def main() -> list[list[bool]]:
         seen = []
@@ -120,16 +128,7 @@ def test_a_send_the_broker_refused_leaves_the_run_unacked_and_stops_the_worker()
 def test_runs_are_acked_in_order_even_when_a_later_run_is_delivered_first():
     """The body goes on with the next run while the last one waits for the broker; a later run
     delivered first is still acked only after the earlier one (the acked offsets stay a prefix)."""
-    from stream_processors import delivery
-
-    app = faust.App("order-test", broker="kafka://127.0.0.1:1", web_enabled=False)
-    broker = _Broker()
-
-    @app.agent()
-    async def agent(stream):
-        async for run in take_acked(stream, 3, 0.05):
-            for event in run:
-                await delivery.send(broker, value=event.value)
+    app, agent, broker = _sending_agent("order-test")
 
     async def settle_and_look(ctx, events, deliveries) -> list[bool]:
         for d in deliveries:
