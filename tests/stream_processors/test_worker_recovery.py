@@ -79,6 +79,21 @@ def processed_calls(settings, app_id: str) -> int:
     return sum(s.stats.all_time.calls for s in changelog_states(settings, app_id).values())
 
 
+def changelog_totals(settings, app_id: str) -> tuple[int, Decimal]:
+    """Calls and cost over every prompt type, as a new owner would recover them."""
+    states = changelog_states(settings, app_id).values()
+    return sum(s.stats.all_time.calls for s in states), sum((s.stats.all_time.cost_usd for s in states), Decimal(0))
+
+
+def count_first_calls(settings, app_id: str, env: dict, log, n: int) -> None:
+    """Run a worker until the changelog counts ``n`` calls, then stop it."""
+    worker = spawn(worker_command("warn"), env, log)
+    try:
+        wait_for(lambda: changelog_totals(settings, app_id)[0] == n, 120, f"the first {n:,} calls counted")
+    finally:
+        stop(worker, timeout=30)
+
+
 @requires_kafka_semantics("Tansu reports wrong end offsets (ListOffsets latest), so the restarted worker's "
                           "changelog recovery fails with a ConsistencyError")
 def test_statistics_survive_kill_minus_nine_without_double_counting(settings, topics, tmp_path, unique_id):
@@ -214,14 +229,9 @@ def test_pricing_everything_again_counts_nothing_twice(settings, topics, tmp_pat
     publish(settings, events[:1000])
 
     def totals():
-        states = changelog_states(settings, app_id).values()
-        return sum(s.stats.all_time.calls for s in states), sum((s.stats.all_time.cost_usd for s in states), Decimal(0))
+        return changelog_totals(settings, app_id)
 
-    worker = spawn(worker_command("warn"), env, tmp_path / "worker-1.log")
-    try:
-        wait_for(lambda: totals()[0] == 1000, 120, "the first 1,000 calls counted")
-    finally:
-        stop(worker, timeout=30)
+    count_first_calls(settings, app_id, env, tmp_path / "worker-1.log", 1000)
     rewind_group(settings, app_id, names.RAW)
     publish(settings, events[1000:])
     worker = spawn(worker_command("warn"), env, tmp_path / "worker-2.log")
@@ -252,14 +262,9 @@ def test_a_repair_replay_counts_each_call_once(settings, topics, tmp_path, uniqu
     publish(settings, events[:1000])
 
     def totals():
-        states = changelog_states(settings, app_id).values()
-        return sum(s.stats.all_time.calls for s in states), sum((s.stats.all_time.cost_usd for s in states), Decimal(0))
+        return changelog_totals(settings, app_id)
 
-    worker = spawn(worker_command("warn"), env, tmp_path / "worker-1.log")
-    try:
-        wait_for(lambda: totals()[0] == 1000, 120, "the first 1,000 calls counted")
-    finally:
-        stop(worker, timeout=30)
+    count_first_calls(settings, app_id, env, tmp_path / "worker-1.log", 1000)
     publish(settings, events[1000:])  # the stalled group does not price these
     start = min(e.occurred_at for e in events)
     end = max(e.occurred_at for e in events) + timedelta(milliseconds=1)
