@@ -242,7 +242,9 @@ def test_sink_killed_mid_batch(settings, topics, worker_factory, tmp_path: Path)
         server = spawn(serve_cmd, env, log)
         wait_for_log(server, log, "ailedger serve: API on", timeout=120)
         publisher.join(120)
-        assert wait_for(lambda: stored() == len(events), timeout=180)
+        assert wait_for(lambda: stored() == len(events), timeout=180), (
+            f"{stored()} of {len(events)} stored; the sinks' group log: "
+            f"{[line[:200] for line in log.read_text().splitlines() if 'ailedger-sink ' in line or 'assigned' in line][-8:]}")
         time.sleep(1.5)
         row = sql("SELECT count() AS calls, sum(cost_total_usd) AS cost FROM ai_calls FINAL")[0]
         rollup = sql("SELECT sum(calls) AS calls, sum(cost_usd) AS cost FROM ai_calls_daily")[0]
