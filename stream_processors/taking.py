@@ -7,13 +7,12 @@ its offsets committed at the next commit) although its output was never sent. On
 two-worker test that lost a few hundred events each time a worker left the group.
 
 ``take_acked`` acks a run only when the body has finished with it, i.e. when the ``async for``
-asks for the next run, and once the broker has what the body sent (in a task, so the body goes
-on with the next run meanwhile; runs are acked in order). A run whose body was cancelled or
-raised stays unacked, so its offsets are never committed and the partition's next owner reads it again (at least once; every stage
-downstream is idempotent by ``event_id`` and version). Before the run is acked, every send the
-body made through :func:`stream_processors.delivery.send` must be acknowledged by the broker:
-Faust's flush before a commit waits for sends but ignores their failures, so a refused send
-would otherwise commit its input (:mod:`stream_processors.delivery`).
+asks for the next run, and once the broker has acknowledged everything the body sent
+(:mod:`stream_processors.delivery`: Faust's flush before a commit ignores failed sends). The
+acks happen in a task, runs in order, so the body goes on with the next run meanwhile. A run
+whose body was cancelled or raised stays unacked, so its offsets are never committed and the
+partition's next owner reads it again (at least once; every stage downstream is idempotent by
+``event_id`` and version).
 """
 
 from __future__ import annotations

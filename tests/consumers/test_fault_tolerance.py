@@ -38,15 +38,15 @@ def count(store) -> int:
     return int(store.rows("SELECT uniqExact(event_id) FROM ai_calls")[1][0][0])
 
 
-def raw_lag(settings, group: str) -> int:
-    """Messages of the raw topic the worker group has not committed."""
+def raw_lag(settings, group: str, name: str = "") -> int:
+    """Messages of the raw topic (or of topic ``name``) the group has not committed."""
     from kafka import KafkaConsumer, TopicPartition
 
     from ailedger.topics import RAW
 
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
     try:
-        tps = [TopicPartition(settings.topic(RAW), p) for p in range(settings.partitions)]
+        tps = [TopicPartition(settings.topic(name or RAW), p) for p in range(settings.partitions)]
         ends = consumer.end_offsets(tps)
         return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
     finally:

@@ -10,12 +10,13 @@ failure looked the same: 142 calls missing, raw lag 0, no dead letter).
 from __future__ import annotations
 
 import time
+
 import pytest
 
 from ailedger import topics as names
 from ailedger.topics import create_topics
 from tests.conftest import requires_kafka_semantics
-from tests.consumers.conftest import publish
+from tests.consumers.conftest import publish, wait_for
 from tests.consumers.test_fault_tolerance import priced_events, raw_lag
 from tests.topic_reader import read_topic
 
@@ -34,13 +35,6 @@ def set_topic_limit(settings, name: str, max_bytes: int, full_name: bool = False
         admin.close()
 
 
-def _wait_for_exit(worker, seconds: float = 60.0) -> None:
-    """Until the worker process ends (what the refusal should make it do), at most ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while worker.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
 def _costed_ids(settings) -> list[str]:
     from schemas.codec import unpack
 
@@ -56,7 +50,7 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
     worker, log = worker_factory("first", home="node")
     publish(settings, events, batch_size=50)
 
-    _wait_for_exit(worker)
+    wait_for(lambda: worker.poll() is not None, timeout=60)  # the refusal should end it
     assert raw_lag(settings, f"app{unique_id}") > 0, "the refused run's raw offsets were committed: calls lost"
     assert worker.poll() is not None, "the worker went on after the broker refused its costed messages"
     text = log.read_text()
@@ -64,22 +58,8 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
 
     set_topic_limit(settings, names.COSTED, 8 * 1024 * 1024)
     worker_factory("second", home="node")
-    deadline = time.monotonic() + 90
-    while len(set(_costed_ids(settings))) < len(events) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_for(lambda: len(set(_costed_ids(settings))) >= len(events), timeout=90, interval=0.5)
     assert set(_costed_ids(settings)) == {str(e.event_id) for e in events}
-
-
-def _costed_lag(settings, group: str) -> int:
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(settings.topic(names.COSTED), p) for p in range(settings.partitions)]
-        ends = consumer.end_offsets(tps)
-        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
-    finally:
-        consumer.close()
 
 
 @requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
@@ -99,16 +79,14 @@ def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exa
     worker, log = worker_factory("first", home="node")
     publish(settings, events, batch_size=50)
 
-    _wait_for_exit(worker)
-    assert _costed_lag(settings, app_id) > 0, "the statistics' costed offsets were committed"
+    wait_for(lambda: worker.poll() is not None, timeout=60)  # the refusal should end it
+    assert raw_lag(settings, app_id, names.COSTED) > 0, "the statistics' costed offsets were committed"
     assert worker.poll() is not None, "the worker went on after the broker refused its changelog records"
     assert "were not delivered" in log.read_text()
 
     set_topic_limit(settings, changelog, 8 * 1024 * 1024, full_name=True)
     worker_factory("second", home="node")
 
-    deadline = time.monotonic() + 90
-    while processed_calls(settings, app_id) < len(events) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_for(lambda: processed_calls(settings, app_id) >= len(events), timeout=90, interval=0.5)
     time.sleep(1.0)  # a double count would show now
     assert processed_calls(settings, app_id) == len(events)
