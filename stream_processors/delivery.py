@@ -12,7 +12,8 @@ delivery future in the run's list (a context variable that :func:`~stream_proces
 sets for each run). ``take_acked`` waits for the list (:func:`wait_delivered`) before it acks the
 run. A send that failed raises :class:`DeliveryFailed` there and crashes the worker: the broker
 refusing a write is an infrastructure failure, and the run, never acked, is read again by the
-partition's next owner (the restarted worker). Sends made outside a run (timers) are not waited for.
+partition's next owner (the restarted worker). Sends made outside a run (the live views' timer)
+are waited for by :func:`undelivered`, which names the refused ones so the sender can send them again.
 """
 
 from __future__ import annotations
@@ -69,20 +70,25 @@ def start_run() -> list[Awaitable[Any]]:
     return pending
 
 
-async def wait_delivered(pending: list[Awaitable[Any]], app: Any = None) -> None:
-    """Wait until every send in ``pending`` is acknowledged by the broker. If any failed, crash
-    ``app`` (the worker) and raise :class:`DeliveryFailed`."""
-    if not pending:
-        return
+async def _settle(pending: list[Awaitable[Any]], what: str) -> list[Any]:
+    """Each delivery's result or exception, once all are done (a warning every ``SLOW_SECONDS``)."""
     waiting = [asyncio.ensure_future(d) for d in pending]
     started = time.monotonic()
     while True:
         _, still = await asyncio.wait(waiting, timeout=SLOW_SECONDS)
         if not still:
             break
-        log.warning("%d of %d messages of a run not acknowledged after %.0f s; waiting (the run is not acked)",
-                    len(still), len(waiting), time.monotonic() - started)
-    results = [w.exception() or w.result() for w in waiting]
+        log.warning("%d of %d messages of %s not acknowledged after %.0f s; waiting", len(still), len(waiting),
+                    what, time.monotonic() - started)
+    return [w.exception() or w.result() for w in waiting]
+
+
+async def wait_delivered(pending: list[Awaitable[Any]], app: Any = None) -> None:
+    """Wait until every send in ``pending`` is acknowledged by the broker. If any failed, crash
+    ``app`` (the worker) and raise :class:`DeliveryFailed`."""
+    if not pending:
+        return
+    results = await _settle(pending, "a run (the run is not acked)")
     failed = [r for r in results if isinstance(r, BaseException)]
     pending.clear()
     if not failed:
@@ -93,3 +99,17 @@ async def wait_delivered(pending: list[Awaitable[Any]], app: Any = None) -> None
     if app is not None:
         await app.crash(exc)
     raise exc
+
+
+async def undelivered(sends: list[tuple[Any, Awaitable[Any]]], what: str) -> list[Any]:
+    """Wait for ``(tag, delivery)`` pairs sent outside a run; the tags of those the broker refused
+    (logged), for the caller to send again. Nothing stops: these messages are views that can be
+    sent again, and the worker's own state is not at stake."""
+    if not sends:
+        return []
+    results = await _settle([d for _, d in sends], what)
+    failed = [(tag, r) for (tag, _), r in zip(sends, results) if isinstance(r, BaseException)]
+    if failed:
+        log.warning("%d of %d messages of %s not delivered (first: %s: %s); sending them again next round",
+                    len(failed), len(sends), what, type(failed[0][1]).__name__, failed[0][1])
+    return [tag for tag, _ in failed]

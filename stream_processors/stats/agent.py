@@ -68,6 +68,8 @@ dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="stats")
 _decoded: dict[bytes, tuple[bytes, PromptTypeState]] = {}
 _dirty_prompt_types: set[bytes] = set()
 _dirty_daily: set[bytes] = set()
+#: Created configs the broker refused in the last round; sent again in the next.
+_unsent_configs: list[Any] = []
 
 
 @contextlib.contextmanager
@@ -177,19 +179,29 @@ async def live_stats(stream):
 
 @app.timer(interval=PUBLISH_SECONDS)
 async def publish_live_views() -> None:
-    """Send every value changed since the last round to the API's compacted topics."""
+    """Send every value changed since the last round to the API's compacted topics. A value the
+    broker refused keeps its change mark (or stays queued, for a config) and goes again next round."""
+    global _unsent_configs
     published_at = datetime.now(timezone.utc)
+    sends: list[tuple[tuple[set[bytes] | None, Any], Any]] = []  # ((change marks, key), delivery)
     keys = list(_dirty_prompt_types)
     _dirty_prompt_types.clear()
     for key in keys:
         raw = prompt_types.get(key)
         if raw is not None:
-            await stats_topic.send(key=key, value=stats_message(raw, snapshots.get(key), published_at))
+            value = stats_message(raw, snapshots.get(key), published_at)
+            sends.append(((_dirty_prompt_types, key), await stats_topic.send(key=key, value=value)))
     day_keys = list(_dirty_daily)
     _dirty_daily.clear()
     for key in day_keys:
         raw = daily_table.get(key)
         if raw is not None:
-            await daily_topic.send(key=key, value=raw)
-    for config in views.creator.drain():
-        await configs_topic.send(key=config.prompt_type.encode(), value=dumps(config))
+            sends.append(((_dirty_daily, key), await daily_topic.send(key=key, value=raw)))
+    configs, _unsent_configs = _unsent_configs + list(views.creator.drain()), []
+    for config in configs:
+        sends.append(((None, config), await configs_topic.send(key=config.prompt_type.encode(), value=dumps(config))))
+    for marks, item in await delivery.undelivered(sends, "the live views"):
+        if marks is None:
+            _unsent_configs.append(item)
+        else:
+            marks.add(item)

@@ -90,3 +90,37 @@ def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exa
     wait_for(lambda: processed_calls(settings, app_id) >= len(events), timeout=90, interval=0.5)
     time.sleep(1.0)  # a double count would show now
     assert processed_calls(settings, app_id) == len(events)
+
+
+@requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
+def test_a_refused_live_view_is_sent_again_once_the_broker_takes_it(settings, worker_factory, unique_id):
+    """The live views' timer sends outside any run: a value the broker refused used to be dropped
+    with its key's change mark, so the API's view stayed stale until the key changed again. Now the
+    worker goes on and sends it again every round; no more calls arrive after the refusal here."""
+    from consumers.prompt_configs import PromptStats
+    from tests.stream_processors.test_worker_recovery import processed_calls
+
+    REFUSED = "messages of the live views not delivered"
+    app_id = f"app{unique_id}"
+    create_topics(settings)
+    set_topic_limit(settings, names.PROMPT_STATS, 300)  # below any prompt type's published state
+    events = priced_events(200, seed=33)
+    worker, log = worker_factory("first", home="node")
+    publish(settings, events, batch_size=50)
+
+    assert wait_for(lambda: processed_calls(settings, app_id) == len(events), timeout=60, interval=0.5)
+    refusals = log.read_text().count(REFUSED)  # a round after the last call's change must be refused too
+    assert wait_for(lambda: log.read_text().count(REFUSED) > refusals, timeout=30, interval=0.5), \
+        "no round refused the views after the last call"
+    assert read_topic(settings, names.PROMPT_STATS) == []
+    set_topic_limit(settings, names.PROMPT_STATS, 8 * 1024 * 1024)
+
+    def published() -> dict[str, int]:
+        latest = {key.decode(): PromptStats(value) for key, value in read_topic(settings, names.PROMPT_STATS)}
+        return {pt: s.state.all_time.calls for pt, s in latest.items()}
+
+    counts = {}
+    for prompt_type in (e.prompt_type for e in events):
+        counts[prompt_type] = counts.get(prompt_type, 0) + 1
+    assert wait_for(lambda: published() == counts, timeout=30, interval=0.5), (published(), counts)
+    assert worker.poll() is None, "a refused view must not stop the worker"
