@@ -96,6 +96,8 @@ class WorkerSettings(CommonSettings):
     max_costed_batch: int = Field(default=500, ge=1, le=100_000, description="Calls per costed message.")
     take_messages: int = Field(default=60, ge=1, le=10_000, description="Raw messages priced together.")
     take_seconds: float = Field(default=0.1, gt=0, le=10, description="... or what arrived within this time.")
+    dedup_window: int = Field(default=200_000, ge=0, le=50_000_000,
+                              description="Event ids remembered to drop a producer's duplicate (0: off).")
     fetch_partition_max_bytes: int = Field(
         default=8 * 1024 * 1024, ge=1024 * 1024, le=256 * 1024 * 1024,
         description="Most bytes one fetch returns per partition (Faust's default is 1 MiB: two or three "

@@ -14,6 +14,7 @@ from stream_processors.costing import cost_message, encode_failure_item
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.pricing import CreditRules, load_catalog
 from stream_processors.pricing_feed import follow_pricing_topic
+from stream_processors.recent_ids import RecentIds
 from stream_processors.stats.guard import SOURCE_HEADER, source_header, split_sources
 from stream_processors.taking import take_acked
 
@@ -25,6 +26,7 @@ credit_rules = CreditRules.load(settings.credits_file)
 dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="price")
 costed_topic = topic(app, topics.COSTED)
 prices_loaded = asyncio.Event()
+recent_ids = RecentIds(settings.dedup_window)
 
 
 @app.task
@@ -44,7 +46,8 @@ async def price_calls(stream):
     acked only after the broker has its costed messages (:func:`take_acked`), so a worker that stops
     mid-run leaves the run to the partition's next owner instead of losing it. Each costed
     message names the raw messages its calls came from (header ``ailedger-src``), so the live
-    statistics count the calls of a run priced again after a crash once.
+    statistics count the calls of a run priced again after a crash once. A call whose event id
+    this worker priced lately (a producer's duplicate) is dropped (:mod:`.recent_ids`).
     """
     try:  # price nothing before the overrides on the pricing topic are in
         await asyncio.wait_for(prices_loaded.wait(), timeout=60)
@@ -54,16 +57,23 @@ async def price_calls(stream):
     async for events in take_acked(stream, settings.take_messages, settings.take_seconds):
         by_prompt_type: dict[str, list] = defaultdict(list)
         sources: dict[str, list[list[int]]] = defaultdict(list)
+        dropped, run_ids = recent_ids.dropped, set()
         for event in events:
             message = event.message
             for prompt_type, calls in (await _price_message(event)).items():
-                by_prompt_type[prompt_type] += calls
-                sources[prompt_type].append([message.partition, message.offset, len(calls)])
+                calls = recent_ids.drop_seen(calls, run_ids)
+                if calls:
+                    by_prompt_type[prompt_type] += calls
+                    sources[prompt_type].append([message.partition, message.offset, len(calls)])
+        if recent_ids.dropped > dropped:
+            log.info("%d calls dropped: their event ids were priced before (a producer's duplicates)",
+                     recent_ids.dropped - dropped)
         for prompt_type, calls in by_prompt_type.items():
             key = prompt_type.encode()
             for start, chunk in zip(range(0, len(calls), size), split_sources(sources[prompt_type], size)):
                 await delivery.send(costed_topic, key=key, value=encode_batch(calls[start:start + size]),
                                     headers={SOURCE_HEADER: source_header(chunk)})
+        recent_ids.remember(run_ids)  # only now: a run that failed before is priced whole when read again
 
 
 async def _price_message(event) -> dict[str, list]:
