@@ -121,6 +121,11 @@ class ApiSettings(SinkSettings):
     """The HTTP API (serves the dashboard; owns the embedded store next to the sink)."""
 
     admin_key: SecretStr | None = Field(default=None, description="Admin API key; unset = open on loopback only.")
+    pricing_file: Path | None = Field(default=None, description="The worker's price overrides (for auto-repair).")
+    credits_file: Path | None = Field(default=None, description="The worker's credit rules (for auto-repair).")
+    auto_repair_seconds: float = Field(default=60.0, ge=0, le=86_400,
+                                       description="Price stored unpriced calls once a price is known (0: off).")
+    auto_repair_days: int = Field(default=35, ge=1, le=3660, description="How far back auto-repair looks.")
 
 
 class ProducerSettings(CommonSettings):

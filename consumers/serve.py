@@ -104,9 +104,11 @@ def _config_lookup(settings: ApiSettings):
 
 
 def _extra_consumers(settings: ApiSettings, store: Store):
-    """Other consumer loops living in this process (alert delivery), when present."""
-    try:
-        from consumers.alerts import run_alert_delivery
-    except ImportError:
-        return []
-    return [("alert-delivery", lambda stop: run_alert_delivery(settings, store, stop))]
+    """Other loops living in this process: alert delivery, and auto-repair unless turned off."""
+    from consumers.alerts import run_alert_delivery
+    from consumers.auto_repair import run_auto_repair
+
+    loops = [("alert-delivery", lambda stop: run_alert_delivery(settings, store, stop))]
+    if settings.auto_repair_seconds > 0:
+        loops.append(("auto-repair", lambda stop: run_auto_repair(settings, store, stop)))
+    return loops
