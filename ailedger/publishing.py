@@ -29,6 +29,7 @@ class BatchPublisher:
             linger_ms=5,
             max_request_size=16 * 1024 * 1024,
             client_id="ailedger-publish",
+            compression_type=settings.compression,
         )
         self._pending: dict[str, list[dict]] = defaultdict(list)
         self._futures = []

@@ -233,7 +233,7 @@ def main() -> None:
                                      args.idle_only), indent=2))
             return
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
-                   "broker": args.broker, "partitions": args.partitions,
+                   "broker": args.broker, "partitions": args.partitions, "compression": settings.compression,
                    "load_average_at_start": os.getloadavg()[0]}
         results["flood"] = flood(settings, services.store, args.events, seed=2,
                                  processes={"broker": broker.process.pid, "worker": worker.pid,

@@ -9,8 +9,9 @@ Choices, and why:
   ``idempotence=True`` forces it (fail at start on an old broker), ``False`` turns it off.
 * Key = ``account_id``: one account's events stay on one partition, in order, and land with
   the stateful processing (budgets) that owns that account. One message holds one account.
-* Compression: ``compression`` (gzip, snappy, lz4, zstd) applies to whole record batches; the
-  packed JSON batches compress well. Off by default (CPU on the caller's machine).
+* Compression: ``compression`` (gzip, snappy, lz4, zstd, none) applies to whole record batches;
+  the packed JSON batches compress well. lz4 by default: the producer's CPU per event did not
+  change measurably (15 vs 15 us), the broker's fell ~2.5x (BENCHMARKS.md).
 """
 
 from __future__ import annotations

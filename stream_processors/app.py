@@ -65,6 +65,7 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
         topic_replication_factor=settings.replication_factor,
         producer_acks=-1,
         producer_linger_ms=5,
+        producer_compression_type=settings.compression,  # costed messages and changelogs
         consumer_auto_offset_reset="earliest",
         consumer_max_fetch_size=settings.fetch_partition_max_bytes,
         stream_wait_empty=True,  # finish the message in hand before a rebalance commits

@@ -101,7 +101,8 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
                              enable_auto_commit=False, client_id="ailedger-replay")
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=10,
-                             max_request_size=16 * 1024 * 1024, client_id="ailedger-replay")
+                             max_request_size=16 * 1024 * 1024, client_id="ailedger-replay",
+                             compression_type=settings.compression)
     result = ReplayResult()
     sent: list = []  # the delivery of every costed message (KafkaProducer.flush ignores failures)
     try:

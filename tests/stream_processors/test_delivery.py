@@ -2,9 +2,10 @@
 once the broker takes the messages again the restarted worker prices every call.
 
 The broker refuses for real: the costed topic is created with a ``max.message.bytes`` smaller
-than one costed message. Faust alone logged ``_on_published error`` and committed the raw
-offsets, so the calls were gone with nothing left to consume (the kill -9 test's one unexplained
-failure looked the same: 142 calls missing, raw lag 0, no dead letter).
+than one costed message (the workers here send uncompressed, so the limits are plain sizes).
+Faust alone logged ``_on_published error`` and committed the raw offsets, so the calls were
+gone with nothing left to consume (the kill -9 test's one unexplained failure looked the same:
+142 calls missing, raw lag 0, no dead letter).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
     create_topics(settings)
     set_topic_limit(settings, names.COSTED, 2000)  # smaller than any costed message of these events
     events = priced_events(200, seed=31)
-    worker, log = worker_factory("first", home="node")
+    worker, log = worker_factory("first", home="node", AILEDGER_COMPRESSION="none")
     publish(settings, events, batch_size=50)
 
     wait_for(lambda: worker.poll() is not None, timeout=60)  # the refusal should end it
@@ -57,7 +58,7 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
     assert "were not delivered" in text and "MessageSizeTooLarge" in text
 
     set_topic_limit(settings, names.COSTED, 8 * 1024 * 1024)
-    worker_factory("second", home="node")
+    worker_factory("second", home="node", AILEDGER_COMPRESSION="none")
     wait_for(lambda: len(set(_costed_ids(settings))) >= len(events), timeout=90, interval=0.5)
     assert set(_costed_ids(settings)) == {str(e.event_id) for e in events}
 
@@ -76,7 +77,7 @@ def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exa
     changelog = tables.changelog_topic(app_id, tables.PROMPT_TYPES)
     set_topic_limit(settings, changelog, 300, full_name=True)  # below any prompt type's state
     events = priced_events(200, seed=32)
-    worker, log = worker_factory("first", home="node")
+    worker, log = worker_factory("first", home="node", AILEDGER_COMPRESSION="none")
     publish(settings, events, batch_size=50)
 
     wait_for(lambda: worker.poll() is not None, timeout=60)  # the refusal should end it
@@ -85,7 +86,7 @@ def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exa
     assert "were not delivered" in log.read_text()
 
     set_topic_limit(settings, changelog, 8 * 1024 * 1024, full_name=True)
-    worker_factory("second", home="node")
+    worker_factory("second", home="node", AILEDGER_COMPRESSION="none")
 
     wait_for(lambda: processed_calls(settings, app_id) >= len(events), timeout=90, interval=0.5)
     time.sleep(1.0)  # a double count would show now
@@ -105,7 +106,7 @@ def test_a_refused_live_view_is_sent_again_once_the_broker_takes_it(settings, wo
     create_topics(settings)
     set_topic_limit(settings, names.PROMPT_STATS, 300)  # below any prompt type's published state
     events = priced_events(200, seed=33)
-    worker, log = worker_factory("first", home="node")
+    worker, log = worker_factory("first", home="node", AILEDGER_COMPRESSION="none")
     publish(settings, events, batch_size=50)
 
     assert wait_for(lambda: processed_calls(settings, app_id) == len(events), timeout=60, interval=0.5)
