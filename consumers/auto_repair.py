@@ -9,8 +9,8 @@ topic, a pricing file, a newer genai-prices), every ``AILEDGER_AUTO_REPAIR_SECON
    rollup (exact after every re-rating: it sums the differences; a small table, no ``FINAL``);
 2. loads the current catalog (pricing file and the pricing topic, as the worker and a replay do)
    and keeps the hours whose model it now prices at the hour's start or end (:func:`plan_repair`);
-3. runs a ``repair`` replay (``stream_processors.replay``) from the first such hour to the end of
-   the last: the sink stores only the calls that were missing or are now priced, the live
+3. runs a ``repair`` replay (``stream_processors.replay``) from an hour before the first such
+   hour to the end of the last: the sink stores only the calls that were missing or are now priced, the live
    statistics count none of them again (the replay names their raw positions).
 
 An hour is not tried again while its unpriced count and the price versions found for it stay the
@@ -98,7 +98,10 @@ def repair_once(settings: ApiSettings, store: Store, attempted: Attempts, now: d
         return None
     log.info("auto-repair: %d unpriced calls in %d hours now have a price; replaying %s .. %s",
              plan.unpriced, len(plan.hours), plan.start.isoformat(), plan.end.isoformat())
-    result = replay(worker, plan.start, plan.end, mode="repair")
+    # An hour early: a raw message replayed in part (calls before the range) ends the replay's
+    # naming of raw positions in its partition (stream_processors.replay._SourceNames), and
+    # messages near the live edge would then be counted twice by the live statistics.
+    result = replay(worker, plan.start - HOUR, plan.end, mode="repair")
     attempted.update(plan.hours)
     log.info("auto-repair: re-emitted %d calls (%d still unpriced)", result.emitted, result.unpriced)
     return result
