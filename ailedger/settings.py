@@ -87,7 +87,14 @@ class CommonSettings(BaseSettings):
         return f"{self.topic_prefix}{name}"
 
 
-class WorkerSettings(CommonSettings):
+class PricingSettings(CommonSettings):
+    """What pricing needs: the worker, and ``ailedger serve`` for auto-repair (same variables)."""
+
+    pricing_file: Path | None = Field(default=None, description="YAML/JSON price overrides.")
+    credits_file: Path | None = Field(default=None, description="YAML/JSON credit rules.")
+
+
+class WorkerSettings(PricingSettings):
     """The Faust stream-processing worker."""
 
     app_id: str = Field(default="ailedger-worker", pattern=r"^[A-Za-z0-9_.\-]+$")
@@ -100,8 +107,6 @@ class WorkerSettings(CommonSettings):
     session_timeout_s: float = Field(default=60.0, gt=0, le=600,
                                      description="A silent worker is considered dead after this long.")
     table_store: str = Field(default="rocksdb://", description="Faust table store: rocksdb:// or memory://")
-    pricing_file: Path | None = Field(default=None, description="YAML/JSON price overrides.")
-    credits_file: Path | None = Field(default=None, description="YAML/JSON credit rules.")
     max_costed_batch: int = Field(default=500, ge=1, le=100_000, description="Calls per costed message.")
     take_messages: int = Field(default=60, ge=1, le=10_000, description="Raw messages priced together.")
     take_seconds: float = Field(default=0.1, gt=0, le=10, description="... or what arrived within this time.")
@@ -126,12 +131,10 @@ class SinkSettings(CommonSettings):
     text_ttl_days: int = Field(default=90, ge=1, le=36500, description="TTL of prompt/response text in ai_calls.")
 
 
-class ApiSettings(SinkSettings):
+class ApiSettings(SinkSettings, PricingSettings):
     """The HTTP API (serves the dashboard; owns the embedded store next to the sink)."""
 
     admin_key: SecretStr | None = Field(default=None, description="Admin API key; unset = open on loopback only.")
-    pricing_file: Path | None = Field(default=None, description="The worker's price overrides (for auto-repair).")
-    credits_file: Path | None = Field(default=None, description="The worker's credit rules (for auto-repair).")
     auto_repair_seconds: float = Field(default=60.0, ge=0, le=86_400,
                                        description="Price stored unpriced calls once a price is known (0: off).")
     auto_repair_days: int = Field(default=35, ge=1, le=3660, description="How far back auto-repair looks.")

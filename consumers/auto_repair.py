@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from ailedger.settings import ApiSettings, CommonSettings, WorkerSettings
+from ailedger.settings import ApiSettings, PricingSettings, WorkerSettings
 from consumers.clickhouse.store import Store
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,7 @@ def plan_repair(rows: Iterable[tuple[str, str, datetime, int]], catalog: Any, at
 
 def replay_settings(settings: ApiSettings) -> WorkerSettings:
     """What a replay needs, from the serve process's settings (the same ``AILEDGER_*`` names)."""
-    common = settings.model_dump(include=set(CommonSettings.model_fields))
-    return WorkerSettings(**common, pricing_file=settings.pricing_file, credits_file=settings.credits_file)
+    return WorkerSettings(**settings.model_dump(include=set(PricingSettings.model_fields)))
 
 
 def repair_once(settings: ApiSettings, store: Store, attempted: Attempts, now: datetime | None = None):
