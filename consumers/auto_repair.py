@@ -10,8 +10,8 @@ topic, a pricing file, a newer genai-prices), every ``AILEDGER_AUTO_REPAIR_SECON
 2. loads the current catalog (pricing file and the pricing topic, as the worker and a replay do)
    and keeps the hours whose model it now prices at the hour's start or end (:func:`plan_repair`);
 3. runs a ``repair`` replay (``stream_processors.replay``) from an hour before the first such
-   hour to the end of the last: the sink stores only the calls that were missing or are now priced, the live
-   statistics count none of them again (the replay names their raw positions).
+   hour to the end of the last: the sink stores only the calls that were missing or are now
+   priced, the live statistics count none of them again (the replay names their raw positions).
 
 An hour is not tried again while its unpriced count and the price versions found for it stay the
 same, so calls that remain unpriced (before an override's ``effective_from``) are not replayed
@@ -67,9 +67,9 @@ def plan_repair(rows: Iterable[tuple[str, str, datetime, int]], catalog: Any, at
             hour = hour.replace(tzinfo=timezone.utc)
         sheets = (catalog.resolve(provider, model, hour), catalog.resolve(provider, model, hour + _LAST_MICROSECOND))
         versions = tuple(sorted({s.version for s in sheets if s is not None}))
-        key = (provider, model, hour)
-        if versions and attempted.get(key) != (versions, unpriced):
-            due[key] = (versions, int(unpriced))
+        key, signature = (provider, model, hour), (versions, int(unpriced))
+        if versions and attempted.get(key) != signature:
+            due[key] = signature
     if not due:
         return None
     hours = [hour for _, _, hour in due]
