@@ -37,9 +37,7 @@ def build_api(settings: ApiSettings, services: Any) -> FastAPI:
 
 def _close(publish: Any, views: dict[str, Any]) -> None:
     for view in views.values():
-        stop = getattr(view, "stop", None)
-        if stop is not None:
-            stop()
+        view.close()
     close = getattr(publish, "close", None)
     if close is not None:
         close()

@@ -35,6 +35,7 @@ class Services:
         self._on_stop: list[Callable[[], None]] = []
         self.sinks: list[TopicSink] = []
         self.config_lookup = _config_lookup(settings)
+        self.on_stop(getattr(self.config_lookup, "close", lambda: None))  # else its consumer outlives us
         self.costed_sink = TopicSink(settings, self.store, settings.topic(topics.COSTED),
                                      CostedCallsWriter(self.config_lookup), name="costed-sink")
         self.dead_letter_sink = TopicSink(settings, self.store, settings.topic(topics.DLQ), DeadLettersWriter(),
@@ -100,6 +101,7 @@ def _config_lookup(settings: ApiSettings):
         config = view.get(prompt_type)
         return config.is_active, config.track_full_data
 
+    lookup.close = view.close  # type: ignore[attr-defined]
     return lookup
 
 

@@ -93,13 +93,14 @@ def make_ingest_router(
     ``admin_key`` of :class:`~ailedger.settings.ApiSettings` is accepted. Events without an
     ``account_id`` get the caller's; events of another account are rejected.
     """
+    own_publisher = publisher is None  # closed when the app shuts down
     if publisher is None:
         from producers.config import LedgerSettings
         from producers.sender import KafkaSender
 
         publisher = KafkaSender(LedgerSettings(**settings.model_dump(include=set(CommonSettings.model_fields))))
     auth = authenticate if authenticate is not None else _default_auth(settings)
-    router = APIRouter(tags=["ingest"])
+    router = APIRouter(tags=["ingest"], on_shutdown=[publisher.close] if own_publisher else [])
 
     @router.post("/v1/events", status_code=202, summary="Ingest AI call events (ai.call.v1)")
     async def ingest(request: Request, principal: Any = Depends(auth)) -> JSONResponse:

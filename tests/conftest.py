@@ -9,6 +9,8 @@ running broker (for example Apache Kafka).
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -31,6 +33,22 @@ def requires_kafka_semantics(gap: str):
 requires_group_departures = pytest.mark.skipif(
     BROKER_KIND == "noida", reason="noida-db gap: a departed group member is never evicted (group stalls)")
 from ailedger.settings import CommonSettings
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """A test ends every thread it started (Kafka clients, views, sinks). A leaked client goes on
+    polling, or reconnecting to a broker a fault test stopped, and slows every later test."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 15
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                  and not t.name.startswith("AnyIO worker")]  # starlette's thread pool is shared
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert not leaked, f"threads this test left running: {sorted(t.name for t in leaked)}"
 
 
 @pytest.fixture(scope="session")

@@ -136,9 +136,9 @@ def test_defaults_publish_with_the_settings_broker_and_accept_only_the_admin_key
     settings = ApiSettings(**topics.model_dump(include=set(type(topics).model_fields)), admin_key="s3cret")
     app = FastAPI()
     app.include_router(make_ingest_router(settings))
-    client = TestClient(app)
-    assert client.post("/v1/events", json=event(account_id="acme"), headers=ACME).status_code == 401
-    body = event(account_id="acme")
-    response = client.post("/v1/events", json=body, headers={"Authorization": "Bearer s3cret"})
-    assert response.status_code == 202
+    with TestClient(app) as client:  # its shutdown closes the router's own sender
+        assert client.post("/v1/events", json=event(account_id="acme"), headers=ACME).status_code == 401
+        body = event(account_id="acme")
+        response = client.post("/v1/events", json=body, headers={"Authorization": "Bearer s3cret"})
+        assert response.status_code == 202
     assert [e["event_id"] for e in consumed_events(settings)] == [body["event_id"]]

@@ -27,20 +27,27 @@ def wait_for_rows(store, expected: int, timeout: float = 120.0) -> int:
     return count
 
 
+def diagnosis(services, worker_log) -> str:
+    """What a failed wait needs: the sinks' counters and partitions, and the worker's last lines."""
+    sinks = "; ".join(f"{sink.name}: {sink.stats}, partitions {sorted(sink.assigned())}"
+                      for sink in services.sinks)
+    return f"{sinks}; crashed {services.crashed}; worker log: {worker_log.read_text()[-4000:]}"
+
+
 def test_thousand_events_land_once_with_exact_cost(settings, topics, store, worker_factory):
     events = [e for e in generate(1000, seed=42) if e.provider != "ollama"]  # ollama needs an override
     catalog = load_catalog(None)
     expected_cost = sum((price_call(e, catalog).total_usd for e in events), Decimal(0))
     assert expected_cost > 0
 
-    worker_factory()
+    _, worker_log = worker_factory()
     services = Services(ApiSettings(**settings.model_dump()), store=store).start()
     try:
         publisher = BatchPublisher(settings, batch_size=100)
         publisher.add_all(events)
         publisher.flush()
         publisher.close()
-        assert wait_for_rows(store, len(events)) == len(events)
+        assert wait_for_rows(store, len(events)) == len(events), diagnosis(services, worker_log)
         time.sleep(1.0)  # anything extra (a duplicate) would arrive now
     finally:
         services.stop()
