@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from schemas.costed import CallCost
 from stream_processors.pricing import PriceCatalog, price_call
+from stream_processors.pricing.genai_source import VERSION
 
 from .support import call, override
 
@@ -24,8 +25,8 @@ def test_time_of_day_prices_deepseek_off_peak():
     )
     assert peak.input_usd == Decimal("0.27") and just_before.input_usd == Decimal("0.27")
     assert off.input_usd == Decimal("0.135") and edge.input_usd == Decimal("0.135")
-    assert peak.price_version == "genai-prices@0.2.3:deepseek/deepseek-chat@00:30-16:30"
-    assert off.price_version == "genai-prices@0.2.3:deepseek/deepseek-chat"
+    assert peak.price_version == f"genai-prices@{VERSION}:deepseek/deepseek-chat@00:30-16:30"
+    assert off.price_version == f"genai-prices@{VERSION}:deepseek/deepseek-chat"
 
 
 def test_start_date_rows_are_versioned_by_their_date():

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from stream_processors.pricing import PriceCatalog, price_call
+from stream_processors.pricing.genai_source import VERSION
 from stream_processors.pricing.overrides import FILE_SOURCE
 
 from .support import WHEN, call, override
@@ -38,7 +39,7 @@ def test_openai_gpt4o_cached_input(catalog):
     assert cost.reasoning_usd == 0 and cost.other_usd == 0
     assert cost.total_usd == Decimal("0.0925")
     assert cost.price_source == "genai-prices"
-    assert cost.price_version == "genai-prices@0.2.3:openai/gpt-4o"
+    assert cost.price_version == f"genai-prices@{VERSION}:openai/gpt-4o"  # the installed catalog's version
 
 
 def test_openai_o_series_reasoning_at_output_rate(catalog):
