@@ -1,6 +1,8 @@
 """The sink loop (as OpenMeter's): poll, buffer per partition, flush at N rows or T seconds,
 insert with a dedup token, and only then commit the offsets.
 
+* Under load the flush interval stretches from ``flush_seconds`` up to ``flush_max_seconds``
+  (:mod:`.pacing`): an insert's fixed cost is large, so bigger inserts leave more CPU for the rest.
 * A failed insert commits nothing: the partitions are paused (the consumer keeps its group
   membership by polling) and the same rows are retried with the same token and backoff.
 * On revoke, the revoked partitions' buffered rows are dropped; their new owner re-reads them.
@@ -26,6 +28,7 @@ from ailedger import kafka_rejoin
 from ailedger.settings import SinkSettings
 from consumers.clickhouse.store import Store
 from consumers.sink.buffer import Buffers
+from consumers.sink.pacing import FlushPacer
 from schemas.codec import dumps
 from schemas.dead_letter import DeadLetter
 
@@ -86,6 +89,7 @@ class TopicSink:
         self.name = name
         self.stats = SinkStats()
         self.buffers = Buffers()
+        self.pacer = FlushPacer(settings.flush_seconds, settings.flush_max_seconds)
         self._dlq_topic = settings.topic("ai.dlq.v1")
         instance = f"{settings.sink_instance_id}-{name}" if settings.sink_instance_id else None
         kafka_rejoin.install()  # else a join that ends between two polls is dropped and redone, for ever
@@ -181,7 +185,7 @@ class TopicSink:
         if self._paused:
             return time.monotonic() >= self._retry_at
         return (self.buffers.row_count >= self.settings.flush_rows
-                or self.buffers.oldest_age() >= self.settings.flush_seconds)
+                or self.buffers.oldest_age() >= self.pacer.interval)
 
     def flush(self) -> bool:
         """Insert everything buffered, then commit. Returns False if the insert failed."""
@@ -209,7 +213,9 @@ class TopicSink:
         self.stats.rows_written += len(rows)
         self.stats.rows_skipped += self.buffers.row_count - len(rows)
         self.stats.flushes += 1
-        self.stats.last_flush_ms = (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - started
+        self.stats.last_flush_ms = elapsed * 1000
+        self.pacer.record(elapsed)
         self.buffers.clear()
         self._resume()
         return True
