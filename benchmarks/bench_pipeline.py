@@ -144,7 +144,9 @@ def paced_only(rate: int, seconds: float, marker: str) -> None:
     """The paced run's producer process: events stamped at publish time, every 50 ms."""
     from ailedger.settings import CommonSettings
 
-    source = [e.model_copy(update={"source": f"bench-{marker}"})
+    # fresh event ids each run: the worker drops ids it priced lately (a producer's duplicates),
+    # so a second run with the generator's ids would be dropped whole
+    source = [e.model_copy(update={"source": f"bench-{marker}", "event_id": uuid.uuid4()})
               for e in generate(int(rate * (seconds + 1)), days=0, seed=11)]
     publisher = BatchPublisher(CommonSettings())
     print("ready", flush=True)
