@@ -81,3 +81,26 @@ def test_a_refused_dead_letter_holds_the_commit_until_the_broker_takes_it(settin
     assert [(d["stage"], d["offset"], d["reason"].split(":")[0]) for d in letters] == [
         ("sink", 1, "not valid JSON (or not UTF-8)")]
     assert store.rows("SELECT count(), uniqExact(event_id) FROM ai_calls")[1] == [(len(items), len(items))]
+
+
+def test_the_flush_wait_stretches_with_the_cost_of_the_flushes(settings, topics, store):
+    """The loop asks the pacer how old buffered rows may get: 1 s old rows are due at the 0.5 s
+    minimum, not once flushes take 0.4 s (4 x 0.4 = 1.6 s), and never beyond the maximum."""
+    from kafka.structs import TopicPartition
+
+    own = ApiSettings(**{**settings.model_dump(), "flush_rows": 1000, "flush_seconds": 0.5,
+                         "flush_max_seconds": 3.0})
+    sink = TopicSink(own, store, own.topic(topic_names.COSTED), CostedCallsWriter(), name="test-sink")
+    try:
+        sink.buffers.add(TopicPartition(own.topic(topic_names.COSTED), 0), 0, [["row"]])
+        sink.buffers._by_tp[TopicPartition(own.topic(topic_names.COSTED), 0)].started = time.monotonic() - 1.0
+        assert sink._due()
+        sink.pacer.record(0.4)
+        assert not sink._due()
+        sink.pacer.record(2.0)  # smoothed 1.2 s: 4.8 s, capped at 3 s
+        assert sink.pacer.interval == 3.0
+        sink.buffers._by_tp[TopicPartition(own.topic(topic_names.COSTED), 0)].started = time.monotonic() - 3.1
+        assert sink._due()
+    finally:
+        sink.buffers.clear()
+        sink.close()
