@@ -4,8 +4,8 @@ An insert has a large fixed cost besides its rows: on the embedded engine, one i
 ``ai_calls`` with its three rollup views costs ~45-60 ms of CPU even for 10 rows, and every
 part it writes is merged again later. Flushing every ``flush_seconds`` whatever the load keeps
 latency low when calls are few, but under a flood it spends the CPU the pipeline needs on
-insert overhead (5,000-row inserts cost ~40 µs per row, 20,000-row inserts ~15, measured in
-BENCHMARKS.md, session 10).
+insert overhead (5,000-row inserts cost ~40 µs per row, 20,000-row inserts ~15-18,
+``benchmarks/bench_insert_size.py``).
 
 So the wait stretches with the cost of the flushes: the interval is chosen so that flushing
 takes at most ``duty`` of the sink's time (4x the recent flush duration at the default 0.25),

@@ -90,16 +90,17 @@ def test_the_flush_wait_stretches_with_the_cost_of_the_flushes(settings, topics,
 
     own = ApiSettings(**{**settings.model_dump(), "flush_rows": 1000, "flush_seconds": 0.5,
                          "flush_max_seconds": 3.0})
-    sink = TopicSink(own, store, own.topic(topic_names.COSTED), CostedCallsWriter(), name="test-sink")
+    tp = TopicPartition(own.topic(topic_names.COSTED), 0)
+    sink = TopicSink(own, store, tp.topic, CostedCallsWriter(), name="test-sink")
     try:
-        sink.buffers.add(TopicPartition(own.topic(topic_names.COSTED), 0), 0, [["row"]])
-        sink.buffers._by_tp[TopicPartition(own.topic(topic_names.COSTED), 0)].started = time.monotonic() - 1.0
+        sink.buffers.add(tp, 0, [["row"]])
+        sink.buffers._by_tp[tp].started = time.monotonic() - 1.0
         assert sink._due()
         sink.pacer.record(0.4)
         assert not sink._due()
         sink.pacer.record(2.0)  # smoothed 1.2 s: 4.8 s, capped at 3 s
         assert sink.pacer.interval == 3.0
-        sink.buffers._by_tp[TopicPartition(own.topic(topic_names.COSTED), 0)].started = time.monotonic() - 3.1
+        sink.buffers._by_tp[tp].started = time.monotonic() - 3.1
         assert sink._due()
     finally:
         sink.buffers.clear()
