@@ -1,8 +1,10 @@
 """A priced call (type ``ai.call.costed.v1``): the original event plus its cost and credits.
 
-On the wire (``stream_processors.costing.costed_call_dict``) event fields that are ``None`` or at
-their default, and cost fields that are ``None`` or empty, are left out; validating with
-:class:`CostedCall` restores them. An absent amount means unknown, never $0."""
+The pricing stage writes costed calls by column (:mod:`schemas.costed_columns`); this row form
+is what :meth:`~schemas.costed_columns.CostedColumns.items` gives back, and what earlier
+versions wrote (one dict per call in a batch envelope, still read). In a row, event fields that
+are ``None`` or at their default, and cost fields that are ``None`` or empty, may be left out;
+validating with :class:`CostedCall` restores them. An absent amount means unknown, never $0."""
 
 from __future__ import annotations
 

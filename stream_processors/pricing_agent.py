@@ -8,7 +8,8 @@ from collections import defaultdict
 
 from ailedger import topics
 from stream_processors import delivery
-from schemas.codec import DecodeError, encode_batch
+from schemas.codec import DecodeError
+from schemas.costed_columns import encode_costed
 from stream_processors.app import app, topic
 from stream_processors.costing import cost_message, encode_failure_item
 from stream_processors.dead_letters import DeadLetterSender
@@ -71,7 +72,7 @@ async def price_calls(stream):
         for prompt_type, calls in by_prompt_type.items():
             key = prompt_type.encode()
             for start, chunk in zip(range(0, len(calls), size), split_sources(sources[prompt_type], size)):
-                await delivery.send(costed_topic, key=key, value=encode_batch(calls[start:start + size]),
+                await delivery.send(costed_topic, key=key, value=encode_costed(calls[start:start + size]),
                                     headers={SOURCE_HEADER: source_header(chunk)})
         recent_ids.remember(run_ids)  # only now: a run that failed before is priced whole when read again
 

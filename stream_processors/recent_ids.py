@@ -16,8 +16,10 @@ one ``event_id`` are one call by the event contract; ClickHouse keeps one of the
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from typing import Hashable
 from uuid import UUID
+
+from schemas.costed_columns import PricedCall
 
 
 class RecentIds:
@@ -40,15 +42,15 @@ class RecentIds:
         key = event_id.int if type(event_id) is UUID else event_id
         return key in self._new or key in self._old
 
-    def drop_seen(self, calls: list[dict[str, Any]], run: set[Hashable]) -> list[dict[str, Any]]:
-        """``calls`` (costed dicts) without those whose ``event.event_id`` is kept or in ``run``
+    def drop_seen(self, calls: list[PricedCall], run: set[Hashable]) -> list[PricedCall]:
+        """``calls`` without those whose ``event.event_id`` is kept or in ``run``
         (the ids of the run so far, to which the others are added)."""
         if not self.capacity:
             return calls
         new, old = self._new, self._old
         kept = []
         for call in calls:
-            event_id = call["event"]["event_id"]
+            event_id = call.event.event_id
             if type(event_id) is UUID:
                 event_id = event_id.int  # smaller than the UUID, and hashed in C
             if event_id in run or event_id in new or event_id in old:

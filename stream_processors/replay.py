@@ -23,7 +23,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from ailedger import topics
 from ailedger.settings import WorkerSettings
-from schemas.codec import DecodeError, encode_batch, unpack
+from schemas.codec import DecodeError, unpack
+from schemas.costed_columns import encode_costed
 from schemas.events import MAX_FUTURE_SKEW
 from schemas.upcasting import upcast
 from stream_processors.costing import cost_batch
@@ -181,8 +182,6 @@ def _replay_message(value, start, end, mode, catalog, credit_rules, producer, co
     result.rejected += len(batch.failures)
     result.unpriced += len(batch.unpriced)
     for prompt_type, calls in batch.by_prompt_type.items():
-        for call in calls:
-            call["mode"] = mode
         headers = [(SOURCE_HEADER, source_header([(*source, len(calls))]))] if named else None
-        sent.append(producer.send(costed_topic, key=prompt_type.encode(), value=encode_batch(calls), headers=headers))
+        sent.append(producer.send(costed_topic, key=prompt_type.encode(), value=encode_costed(calls, mode), headers=headers))
         result.emitted += len(calls)

@@ -37,9 +37,17 @@ def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False,
         consumer.close()
 
 
+def costed_items(raw: bytes) -> list[Any]:
+    """The calls of a costed message in the row form (``ai.call.costed.v1`` dicts), whichever
+    form it was sent in (the items of any other batch message)."""
+    from schemas.costed_columns import CostedColumns, decode_costed
+
+    decoded = decode_costed(raw)
+    return decoded.items() if isinstance(decoded, CostedColumns) else decoded
+
+
 def costed_calls(settings: CommonSettings) -> int:
     """How many calls the costed topic holds (more than were published after a pricing replay)."""
     from ailedger.topics import COSTED
-    from schemas.codec import unpack
 
-    return sum(len(items) for _, items in read_topic(settings, COSTED, decode=unpack))
+    return sum(len(items) for _, items in read_topic(settings, COSTED, decode=costed_items))

@@ -16,8 +16,10 @@ from consumers.clickhouse.rows import (
     encode_rows,
     keep_latest,
 )
+from consumers.clickhouse.column_rows import prompt_type_of, rows_from_columns
 from consumers.clickhouse.store import Store
-from schemas.codec import DecodeError, unpack
+from schemas.codec import DecodeError
+from schemas.costed_columns import CostedColumns, decode_costed
 
 
 class CostedCallsWriter:
@@ -29,9 +31,27 @@ class CostedCallsWriter:
 
     def to_rows(self, value: bytes, partition: int, offset: int):
         try:
-            items = unpack(value)
+            decoded = decode_costed(value)
         except DecodeError as exc:
             return [], [(str(exc), value, None)]
+        if isinstance(decoded, CostedColumns):
+            rows = self._column_rows(decoded, partition, offset)
+            if rows is not None:
+                return rows, []
+            decoded = decoded.items()  # not in the usual form: call by call, each with its reason
+        return self._item_rows(decoded, partition, offset)
+
+    def _column_rows(self, batch: CostedColumns, partition: int, offset: int) -> list[Any] | None:
+        """The rows of a columns message of one prompt type, read a column at a time (or ``None``)."""
+        prompt_type = prompt_type_of(batch)
+        if prompt_type is None:
+            return None
+        store_row, store_text = self.config(prompt_type)
+        if not store_row:
+            return []  # prompt type switched off (is_active = false): live stats only
+        return rows_from_columns(batch, partition, offset, store_text)
+
+    def _item_rows(self, items: list[Any], partition: int, offset: int):
         rows, failures = [], []
         append = rows.append
         config = self.config

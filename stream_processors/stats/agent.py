@@ -30,7 +30,8 @@ import orjson
 from faust import streams
 
 from ailedger import topics
-from schemas.codec import DecodeError, dumps, unpack
+from schemas.codec import DecodeError, dumps
+from schemas.costed_columns import CostedColumns, decode_costed
 from schemas.prompt_config import budget_key
 from schemas.stats import DailyUsage
 from stream_processors import delivery
@@ -41,6 +42,7 @@ from stream_processors.app import app, topic
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.stats import daily, tables
 from stream_processors.stats.calls import Call, parse_costed
+from stream_processors.stats.columns import calls_from_columns
 from stream_processors.stats.guard import Position, parse_source_header
 from stream_processors.stats.step import Message, PromptTypeState, plan, stats_message
 from stream_processors.taking import take_acked
@@ -132,10 +134,15 @@ async def _apply(prompt_type: str, messages: list[Message], event: Any, now: dat
 async def _calls_of(event: Any) -> list[Call]:
     """The calls of one costed message; what cannot be read is dead-lettered."""
     try:
-        items = unpack(event.value)
+        items = decode_costed(event.value)
     except DecodeError as exc:
         await dead_letters.send(str(exc), event.value or b"", event.message, stage="stats-decode")
         return []
+    if isinstance(items, CostedColumns):
+        calls = calls_from_columns(items)
+        if calls is not None:
+            return calls
+        items = items.items()  # not in the usual form: call by call, each with its reason
     calls = []
     for item in items:
         try:

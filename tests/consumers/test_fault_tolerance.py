@@ -110,7 +110,7 @@ def costed_topic_report(settings, store, events) -> str:
     from kafka import KafkaConsumer, TopicPartition
 
     from ailedger.topics import COSTED, RAW
-    from schemas.codec import unpack
+    from tests.topic_reader import costed_items
 
     stored = {str(r[0]) for r in store.rows("SELECT DISTINCT event_id FROM ai_calls")[1]}
     missing = {str(e.event_id) for e in events} - stored
@@ -125,7 +125,7 @@ def costed_topic_report(settings, store, events) -> str:
         for _ in range(30):
             for tp, recs in c.poll(timeout_ms=300).items():
                 for r in recs:
-                    for item in unpack(r.value):
+                    for item in costed_items(r.value):
                         eid = str((item.get("event") or item).get("event_id"))
                         if eid in missing:
                             found.add(eid)

@@ -20,7 +20,7 @@ def _items(n: int, seed: int) -> list[dict]:
 
 
 def _without_version(batch) -> dict:
-    return {pt: [{**c, "version": 0} for c in calls] for pt, calls in batch.by_prompt_type.items()}
+    return {pt: [(c.event, c.cost, c.priced_at) for c in calls] for pt, calls in batch.by_prompt_type.items()}
 
 
 def test_a_valid_batch_costs_the_same_on_both_paths():
@@ -49,51 +49,3 @@ def test_an_old_version_in_a_batch_is_upcast_not_rejected():
     batch = cost_message(encode_batch([*items, legacy]), CATALOG, now=NOW)
     assert not batch.failures, batch.failures
     assert sum(len(c) for c in batch.by_prompt_type.values()) == 4
-
-
-def test_the_compact_wire_form_loses_nothing():
-    """Fields left out of a costed call (None, or their default) come back as they were, for the
-    model, for live statistics and for the sink's rows."""
-    from consumers.clickhouse.rows import costed_to_row
-    from schemas.codec import dumps
-    from schemas.costed import CallCost, CostedCall
-    from stream_processors.pricing import price_call
-    from stream_processors.stats.calls import parse_costed
-
-    events = list(generate(300, seed=9))
-    events[0] = events[0].model_copy(update={"error_type": "timeout", "success": False, "metadata": {},
-                                             "prompt_type": "default", "latency_ms": 0.0, "cached": True})
-    by_id = {str(e.event_id): e for e in events}
-    batch = cost_batch([event_to_dict(e) for e in events], load_catalog(None), now=NOW)
-    items = unpack(encode_batch([c for calls in batch.by_prompt_type.values() for c in calls]))
-    assert len(items) == len(events)
-    shorter = 0
-    for item in items:
-        event = by_id[item["event"]["event_id"]]
-        model = CostedCall.model_validate(item)
-        assert model.event == event and model.cost == price_call(event, CATALOG)
-        full = {"type": model.type, "event": model.event.model_dump(mode="json"),
-                "cost": {**{name: None for name in CallCost.model_fields}, "price_version": "", "price_source": "",
-                         **item["cost"]},
-                "version": model.version, "priced_at": item["priced_at"]}
-        assert parse_costed(item) == parse_costed(full)
-        assert costed_to_row(item, 0, 0, True) == costed_to_row(full, 0, 0, True)
-        shorter += len(dumps(item)) < len(dumps(full))
-    assert shorter == len(items)
-
-
-def test_cost_fields_are_plain_text_and_leave_out_only_none_and_empty():
-    from decimal import Decimal
-
-    from schemas.codec import plain_decimal
-    from schemas.costed import CallCost
-    from stream_processors.costing import costed_call_dict
-
-    event = generate(1, seed=8).__next__()
-    amounts = {"input_usd": Decimal("2.25E-7"), "cache_read_usd": Decimal("0"), "output_usd": Decimal("1E+2"),
-               "total_usd": Decimal("100.000000225")}
-    cost = CallCost(priced=True, credits=Decimal("-0.5"), price_version="v1", price_source="", **amounts)
-    wire = costed_call_dict(event, cost, 3, NOW)["cost"]
-    assert wire == {"priced": True, "input_usd": "0.000000225", "cache_read_usd": "0", "output_usd": "100",
-                    "total_usd": "100.000000225", "credits": "-0.5", "price_version": "v1"}
-    assert all(wire[name] == plain_decimal(value) for name, value in amounts.items())

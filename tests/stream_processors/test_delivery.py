@@ -19,7 +19,7 @@ from ailedger.topics import create_topics
 from tests.conftest import requires_kafka_semantics
 from tests.consumers.conftest import publish, wait_for
 from tests.consumers.test_fault_tolerance import priced_events, raw_lag
-from tests.topic_reader import read_topic
+from tests.topic_reader import costed_items, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +37,7 @@ def set_topic_limit(settings, name: str, max_bytes: int, full_name: bool = False
 
 
 def _costed_ids(settings) -> list[str]:
-    from schemas.codec import unpack
-
-    return [item["event"]["event_id"] for _, items in read_topic(settings, names.COSTED, decode=unpack)
+    return [item["event"]["event_id"] for _, items in read_topic(settings, names.COSTED, decode=costed_items)
             for item in items]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from ailedger.demo_traffic import generate
 from schemas.codec import encode_batch, event_to_dict
+from schemas.costed_columns import PricedCall
 from stream_processors.costing import cost_message
 from stream_processors.pricing import load_catalog
 from stream_processors.recent_ids import RecentIds
@@ -15,15 +16,15 @@ from stream_processors.recent_ids import RecentIds
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
 
-def costed(n: int, seed: int) -> list[dict]:
-    """Costed dicts of ``n`` demo events, as the pricing stage makes them."""
+def costed(n: int, seed: int) -> list[PricedCall]:
+    """Priced calls of ``n`` demo events, as the pricing stage makes them."""
     items = [event_to_dict(e) for e in generate(n, seed=seed)]
     batch = cost_message(encode_batch(items), load_catalog(None), now=NOW)
     return [call for calls in batch.by_prompt_type.values() for call in calls]
 
 
-def ids(calls: list[dict]) -> list:
-    return [c["event"]["event_id"] for c in calls]
+def ids(calls: list[PricedCall]) -> list:
+    return [c.event.event_id for c in calls]
 
 
 def test_a_copy_in_a_later_run_is_dropped_and_the_rest_kept():

@@ -124,10 +124,9 @@ def test_a_replay_whose_costed_messages_are_refused_says_so(settings, topics):
     message): the replay raises instead of reporting the calls re-emitted; once the broker takes
     them, the same replay emits every call."""
     from ailedger.topics import COSTED
-    from schemas.codec import unpack
     from stream_processors.replay import ReplayNotDelivered
     from tests.stream_processors.test_delivery import set_topic_limit
-    from tests.topic_reader import read_topic
+    from tests.topic_reader import costed_items, read_topic
 
     events = calls("gpt-4o", 40)
     publisher = BatchPublisher(settings, batch_size=40)
@@ -141,5 +140,5 @@ def test_a_replay_whose_costed_messages_are_refused_says_so(settings, topics):
     set_topic_limit(settings, COSTED, 1_000_000)
     result = replay(own, START, NOW + timedelta(seconds=1), mode="repair")
     assert result.emitted == len(events)
-    stored = {i["event"]["event_id"] for _, items in read_topic(settings, COSTED, decode=unpack) for i in items}
+    stored = {i["event"]["event_id"] for _, items in read_topic(settings, COSTED, decode=costed_items) for i in items}
     assert stored == {str(e.event_id) for e in events}

@@ -6,7 +6,6 @@ insert, and the version check never double counts a re-delivered call."""
 from __future__ import annotations
 
 import copy
-import time
 import uuid
 from datetime import datetime, timezone
 from decimal import ROUND_DOWN, Decimal, localcontext
@@ -19,17 +18,23 @@ from consumers.clickhouse import rows as rows_module
 from consumers.sink.costed_writer import CostedCallsWriter
 from schemas.codec import dumps, encode_batch
 from schemas.costed import CostedCall
+from schemas.costed_columns import decode_costed, encode_costed
 from stream_processors.costing import cost_batch
 from stream_processors.pricing import load_catalog
 
 MONEY = ("input_usd", "output_usd", "reasoning_usd", "other_usd", "total_usd")
 
 
-def costed_items(n: int, seed: int = 5) -> list[dict]:
+def costed_messages(n: int, seed: int = 5) -> list[bytes]:
+    """Columns messages of ``n`` demo calls (one per prompt type), as the pricing stage sends them."""
     events = [orjson.loads(dumps(e)) for e in generate(n, seed=seed)]
     batch = cost_batch(events, load_catalog(None))
-    items = [item for calls in batch.by_prompt_type.values() for item in calls]
-    return orjson.loads(encode_batch(items))["items"]  # the wire form, as the sink reads it
+    return [encode_costed(calls) for calls in batch.by_prompt_type.values()]
+
+
+def costed_items(n: int, seed: int = 5) -> list[dict]:
+    """The same calls in the row form (``ai.call.costed.v1``), as the sink reads them one by one."""
+    return [item for message in costed_messages(n, seed) for item in decode_costed(message).items()]
 
 
 def complete(item: dict) -> tuple[dict, dict]:

@@ -1,4 +1,4 @@
-"""Costed calls for tests, built through the real wire path (event -> costed dict -> JSON -> Call)."""
+"""Costed calls for tests, built through the real wire path (event -> columns message -> row form -> Call)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from schemas.codec import dumps, loads
 from schemas.costed import CallCost
+from schemas.costed_columns import PricedCall, decode_costed, encode_costed
 from schemas.events import AICallEvent
-from stream_processors.costing import costed_call_dict
 from stream_processors.stats.calls import Call, parse_costed
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=1)
 
 
 def costed_dict(*, cost: str | None = "0.01", at: datetime | None = None, **fields: Any) -> dict[str, Any]:
-    """The ``ai.call.costed.v1`` dict of one call, as it travels on the costed topic."""
+    """The ``ai.call.costed.v1`` dict of one call, as a reader of the costed topic gets it."""
     event = AICallEvent(**{
         "event_id": uuid.uuid4(),
         "occurred_at": at or NOW,
@@ -37,7 +36,7 @@ def costed_dict(*, cost: str | None = "0.01", at: datetime | None = None, **fiel
         call_cost = CallCost(priced=True, total_usd=Decimal(cost), input_usd=Decimal(cost), output_usd=Decimal(0),
                              cache_read_usd=Decimal(0), cache_write_usd=Decimal(0), reasoning_usd=Decimal(0),
                              other_usd=Decimal(0), price_version="test")
-    return loads(dumps(costed_call_dict(event, call_cost, 1, NOW)))
+    return decode_costed(encode_costed([PricedCall(event, call_cost, 1, NOW)])).items()[0]
 
 
 def call(**kwargs: Any) -> Call:

@@ -1,0 +1,133 @@
+"""``ai_calls`` rows from a columns message (:mod:`schemas.costed_columns`), a column at a time.
+
+:func:`rows_from_columns` gives exactly the rows :func:`~consumers.clickhouse.rows.costed_to_row`
+gives for the message's calls one by one, or ``None``: then some column is not in the form the
+pricing stage writes (an id that is not canonical UUID text, a time with an offset, a token
+count that is not an integer ...) and the caller reads the calls one by one, which normalises
+what it can and names each call that cannot be stored. The common form is checked per column
+with one regular expression over the joined values and converted by C-level ``map``/``zip``:
+~7 instead of ~23 µs per call, with the decoding.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from itertools import repeat
+from typing import Any, Callable
+
+import orjson
+
+from consumers.clickhouse.rows import _add, _credits, _money
+from schemas.costed_columns import CostedColumns
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"  # orjson's UTC form
+_MONEY = r"-?(?:0|[1-9][0-9]{0,25})(?:\.[0-9]{1,12})?"  # as rows._MONEY_TEXT
+_CREDITS = r"-?(?:0|[1-9][0-9]{0,31})(?:\.[0-9]{1,6})?"  # as rows._CREDITS_TEXT
+_UUIDS = re.compile(f"(?:{_UUID},)*{_UUID}")
+_TIMES = re.compile(f"(?:{_TIME}\n)*{_TIME}")
+_MONEYS = re.compile(f"(?:{_MONEY}\n)*{_MONEY}")
+_CREDITS_LIST = re.compile(f"(?:{_CREDITS}\n)*{_CREDITS}")
+_REQUIRED = ("event_id", "occurred_at", "account_id", "provider", "model", "priced", "version", "priced_at")
+_TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
+_fromisoformat = datetime.fromisoformat
+
+
+class NotBulk(ValueError):
+    """A column is not in the pricing stage's form: read the calls one by one."""
+
+
+def _joined(values: list[Any], pattern: re.Pattern, sep: str) -> bool:
+    """Whether every value (text) matches ``pattern``'s item, checked on the joined values; the
+    separator count rules out a value that is itself two items joined."""
+    joined = sep.join(values)
+    return joined.count(sep) == len(values) - 1 and pattern.fullmatch(joined) is not None
+
+
+def _times(values: list[Any]) -> list[str]:
+    """``YYYY-MM-DD hh:mm:ss.fff`` of orjson's ``…T…:ss.ffffffZ`` texts (as ``rows._ts``)."""
+    if not _joined(values, _TIMES, "\n"):
+        raise NotBulk("times")
+    for _ in map(_fromisoformat, values):  # a valid date and time (raises ValueError)
+        pass
+    return [f"{v[:10]} {v[11:23]}" for v in values]
+
+
+def _amounts(values: list[Any], pattern: re.Pattern, convert: Callable[[Any], str | None]) -> list[Any]:
+    """Amount texts as ``convert`` gives them: as they are when all are plain text it keeps."""
+    try:
+        if _joined(values, pattern, "\n"):
+            return values
+    except TypeError:  # None (unknown amounts) or numbers among them
+        pass
+    return list(map(convert, values))
+
+
+def _text(batch: CostedColumns, name: str, default: str = "") -> list[Any]:
+    """What ``event.get(name) or default`` gives per call."""
+    if name not in batch.columns:
+        return [default] * batch.n
+    return [v or default for v in batch.column(name)]
+
+
+def _ints(values: list[Any]) -> list[int]:
+    if not set(map(type, values)) <= {int}:
+        raise NotBulk("integers")
+    return values
+
+
+def _cache(read: list[Any], write: list[Any]) -> list[Any]:
+    """cache_read + cache_write per call (as ``rows._add``); as it is when every write is ``"0"``."""
+    if write.count("0") == len(write):
+        try:
+            if _joined(read, _MONEYS, "\n") and max(map(len, read)) <= 28:
+                return read
+        except TypeError:
+            pass
+    return list(map(_add, read, write))
+
+
+def prompt_type_of(batch: CostedColumns) -> str | None:
+    """The prompt type of every call in the message, or ``None`` when they differ."""
+    types = _text(batch, "prompt_type", "default")
+    return types[0] if types and types.count(types[0]) == len(types) else None
+
+
+def rows_from_columns(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[list[Any]] | None:
+    """The message's rows (each ending with its mode, as ``costed_to_row``), or ``None``."""
+    try:
+        return _rows(batch, partition, offset, store_text)
+    except (NotBulk, KeyError, TypeError, ValueError, ArithmeticError, AttributeError, orjson.JSONEncodeError):
+        return None
+
+
+def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[list[Any]]:
+    n, col = batch.n, batch.column
+    if n == 0:
+        return []
+    if any(name not in batch.columns for name in _REQUIRED):
+        raise NotBulk("a required column is missing")
+    ids = col("event_id")
+    if not _joined(ids, _UUIDS, ","):
+        raise NotBulk("event ids")
+    tokens = [_ints(col(name, 0)) for name in _TOKENS]
+    metadata = [orjson.dumps(m).decode() if m else "" for m in col("metadata")] if "metadata" in batch.columns \
+        else [""] * n
+    no_text = [""] * n
+    return list(map(list, zip(
+        ids, _ints(col("version")), _times(col("occurred_at")), col("account_id"), _text(batch, "user_id"),
+        _text(batch, "prompt_type", "default"), _text(batch, "operation"), col("provider"), col("model"),
+        *tokens, map(sum, zip(*tokens)), map(float, col("latency_ms", 0.0)), map(bool, col("success", True)),
+        _text(batch, "error_type"), _text(batch, "error_message"), map(bool, col("cached", False)),
+        _text(batch, "source"), _text(batch, "task_id"), _text(batch, "trace_id"), _text(batch, "span_id"),
+        metadata, _text(batch, "prompt") if store_text else no_text,
+        _text(batch, "response") if store_text else no_text, map(bool, col("priced")),
+        _amounts(col("input_usd"), _MONEYS, _money), _amounts(col("output_usd"), _MONEYS, _money),
+        _cache(col("cache_read_usd"), col("cache_write_usd")), _amounts(col("reasoning_usd"), _MONEYS, _money),
+        _amounts(col("other_usd"), _MONEYS, _money), _amounts(col("total_usd"), _MONEYS, _money),
+        _amounts(col("credits"), _CREDITS_LIST, _credits), _text(batch, "price_version"),
+        _text(batch, "price_source"), _text(batch, "unpriced_reason"), _times(col("priced_at")),
+        repeat(partition), repeat(offset), repeat(1), repeat(False), repeat(None), repeat(None),
+        col("mode", "live"),
+    )))
