@@ -3,7 +3,7 @@
     python benchmarks/bench_sink.py [--events 80000] [--per-message 200] [--label after]
 
 Costed messages are prepared the way the worker makes them (demo traffic -> ``cost_batch`` with
-the catalog -> ``encode_batch``, ~200 calls per message, keyed by prompt type) and published to
+the catalog -> ``encode_costed``, ~200 calls per message, keyed by prompt type) and published to
 a noida-db broker *before* the sink starts. Then one ``TopicSink`` (the costed sink of
 ``ailedger serve``, with its prompt-config lookup) drains the topic into a fresh embedded
 ClickHouse (chDB, every rollup view included). Measured from the sink's start until every row is
@@ -44,7 +44,8 @@ from consumers.clickhouse.store import Store  # noqa: E402
 from consumers.serve import _config_lookup  # noqa: E402
 from consumers.sink import TopicSink  # noqa: E402
 from consumers.sink.costed_writer import CostedCallsWriter  # noqa: E402
-from schemas.codec import dumps, encode_batch  # noqa: E402
+from schemas.codec import dumps  # noqa: E402
+from schemas.costed_columns import encode_costed  # noqa: E402
 from stream_processors.costing import cost_batch  # noqa: E402
 from stream_processors.pricing import load_catalog  # noqa: E402
 
@@ -64,9 +65,9 @@ def costed_messages(count: int, per_message: int, seed: int) -> list[tuple[bytes
             bucket = pending.setdefault(prompt_type, [])
             bucket.extend(calls)
             while len(bucket) >= per_message:
-                out.append((prompt_type.encode(), encode_batch(bucket[:per_message])))
+                out.append((prompt_type.encode(), encode_costed(bucket[:per_message])))
                 del bucket[:per_message]
-    out += [(pt.encode(), encode_batch(calls)) for pt, calls in pending.items() if calls]
+    out += [(pt.encode(), encode_costed(calls)) for pt, calls in pending.items() if calls]
     return out
 
 

@@ -1,13 +1,14 @@
-"""Benchmark: CPU per call of the stats stage (``parse_costed`` and ``step.plan``), offline.
+"""Benchmark: CPU per call of the stats stage (reading costed messages and ``step.plan``), offline.
 
 Run: ``python benchmarks/bench_stats.py [--events N] [--rounds R] [--label L] [--write] [--digest]``.
 
 The events come from ``ailedger.demo_traffic`` (seed 3, all near "now", as live traffic is),
-priced by ``cost_batch`` and taken through the codec, so each costed dict is exactly what the
-agent reads. Per prompt type, the calls are folded in messages of 200 (the pricing stage's
+priced by ``cost_batch`` and written as the pricing stage writes them (columns messages of 200
+calls), so each message is exactly what the agent reads. Per prompt type, the calls are folded in messages of 200 (the pricing stage's
 batches), one message per ``plan`` run, the previous state and daily rows carried over as the
 agent's tables would. Timed separately, per call and in CPU time of this process (less disturbed
-than wall time by other processes on the shared machine): ``parse_costed`` of every dict, and
+than wall time by other processes on the shared machine): reading every message as the agent
+does (``calls_from_columns``; ``parse_costed`` call by call before the columns form), and
 ``plan`` (with the ``daily.day_key`` pass the agent makes to find the rows to read). The median of the
 rounds is reported, and the best round (least disturbed by other processes). No table I/O, encoding or Kafka: that is the agent's, measured end to end by
 ``bench_pipeline.py``.
@@ -41,12 +42,14 @@ import orjson  # noqa: E402
 
 from ailedger.demo_traffic import generate  # noqa: E402
 from schemas.codec import encode_batch, event_to_dict, unpack  # noqa: E402
+from schemas.costed_columns import decode_costed, encode_costed  # noqa: E402
 from schemas.prompt_config import Budget  # noqa: E402
 from stream_processors.alerts.rules import AlertRules  # noqa: E402
 from stream_processors.costing import cost_batch  # noqa: E402
 from stream_processors.pricing import load_catalog  # noqa: E402
 from stream_processors.stats import daily  # noqa: E402
-from stream_processors.stats.calls import parse_costed  # noqa: E402
+from stream_processors.stats.calls import Call, parse_costed  # noqa: E402
+from stream_processors.stats.columns import calls_from_columns  # noqa: E402
 from stream_processors.stats.guard import Position  # noqa: E402
 from stream_processors.stats.step import plan  # noqa: E402
 
@@ -54,11 +57,24 @@ RESULTS = ROOT / "benchmarks" / "results" / "stats.json"
 MESSAGE_CALLS = 200
 
 
-def costed_dicts(n: int, seed: int = 3, days: int = 0, now: datetime | None = None) -> dict[str, list[dict]]:
-    """Costed wire dicts of ``n`` demo events, by prompt type, as the agent decodes them."""
+def costed_messages(n: int, seed: int = 3, days: int = 0, now: datetime | None = None,
+                    size: int = MESSAGE_CALLS) -> dict[str, list[bytes]]:
+    """Costed messages of ``n`` demo events (``size`` calls each), by prompt type, as the pricing
+    stage sends them."""
     events = list(generate(n, seed=seed, days=days, now=now))
     batch = cost_batch(unpack(encode_batch([event_to_dict(e) for e in events])), load_catalog(None))
-    return {pt: unpack(encode_batch(items)) for pt, items in batch.by_prompt_type.items()}
+    return {pt: [encode_costed(calls[i:i + size]) for i in range(0, len(calls), size)]
+            for pt, calls in batch.by_prompt_type.items()}
+
+
+def read_calls(messages: list[bytes]) -> list[Call]:
+    """The calls of costed messages, read as the agent reads them (in bulk, else one by one)."""
+    out: list[Call] = []
+    for message in messages:
+        batch = decode_costed(message)
+        calls = calls_from_columns(batch)
+        out += calls if calls is not None else [parse_costed(item) for item in batch.items()]
+    return out
 
 
 def fold(calls_by_type: dict[str, list], now: datetime, rules: AlertRules, size: int = MESSAGE_CALLS,
@@ -92,11 +108,11 @@ def cpu_time(fn) -> tuple[float, object]:
 
 def bench(events: int, rounds: int, size: int = MESSAGE_CALLS) -> dict:
     now = datetime.now(timezone.utc)
-    costed = costed_dicts(events, now=now)
+    costed = costed_messages(events, now=now)
     rules = AlertRules()
     parse_us, plan_us = [], []
     for _ in range(rounds):
-        seconds, parsed = cpu_time(lambda: {pt: [parse_costed(i) for i in items] for pt, items in costed.items()})
+        seconds, parsed = cpu_time(lambda: {pt: read_calls(messages) for pt, messages in costed.items()})
         n = sum(len(v) for v in parsed.values())  # type: ignore[union-attr]
         parse_us.append(seconds / n * 1e6)
         seconds, planned = cpu_time(lambda: fold(parsed, now, rules, size))  # type: ignore[arg-type]
@@ -128,8 +144,8 @@ def digest() -> str:
                        ewma_alpha=0.2, error_rate=0.02, error_min_calls=5, error_window_seconds=3600,
                        cooldown_seconds=60)
     for days in (0, 2):
-        parsed = {pt: [parse_costed(i) for i in items]
-                  for pt, items in costed_dicts(6_000, seed=11, days=days, now=now).items()}
+        parsed = {pt: read_calls(messages)
+                  for pt, messages in costed_messages(6_000, seed=11, days=days, now=now).items()}
         budget = Budget(scope="prompt_type", prompt_type=next(iter(parsed)), monthly_usd=Decimal("0.5"))
         for rules in (AlertRules(), tight):
             for size in (200, 7):
