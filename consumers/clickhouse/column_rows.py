@@ -55,11 +55,13 @@ def _times(values: list[Any]) -> list[str]:
 
 
 def _amounts(values: list[Any], pattern: re.Pattern, convert: Callable[[Any], str | None]) -> list[Any]:
-    """Amount texts as ``convert`` gives them: as they are when all are plain text it keeps."""
+    """Amount texts as ``convert`` gives them: as they are when every one is ``None`` (unknown) or
+    plain text that ``convert`` keeps (checked together); else converted one by one."""
+    known = [v for v in values if v is not None] if None in values else values
     try:
-        if _joined(values, pattern, "\n"):
+        if not known or _joined(known, pattern, "\n"):
             return values
-    except TypeError:  # None (unknown amounts) or numbers among them
+    except TypeError:  # numbers among them
         pass
     return list(map(convert, values))
 
@@ -78,11 +80,16 @@ def _ints(values: list[Any]) -> list[int]:
 
 
 def _cache(read: list[Any], write: list[Any]) -> list[Any]:
-    """cache_read + cache_write per call (as ``rows._add``); as it is when every write is ``"0"``."""
-    if write.count("0") == len(write):
+    """cache_read + cache_write per call (as ``rows._add``: ``None`` when either is). When every
+    write is ``"0"`` or ``None``, that is the read (``None`` where the write is), once the reads
+    are checked as text ``_add`` keeps."""
+    n = len(write)
+    zeros = write.count("0")
+    if zeros == n or zeros + write.count(None) == n:
+        known = [r for r in read if r is not None] if None in read else read
         try:
-            if _joined(read, _MONEYS, "\n") and max(map(len, read)) <= 28:
-                return read
+            if not known or (_joined(known, _MONEYS, "\n") and max(map(len, known)) <= 28):
+                return read if zeros == n else [None if w is None else r for r, w in zip(read, write)]
         except TypeError:
             pass
     return list(map(_add, read, write))

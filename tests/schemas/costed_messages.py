@@ -24,9 +24,11 @@ ODD_VALUES: tuple[Any, ...] = (
 )
 
 
-def demo_messages(n: int = 120, seed: int = 4) -> list[bytes]:
-    """One columns message per prompt type of ``n`` priced demo calls."""
-    batch = cost_batch([event_to_dict(e) for e in generate(n, seed=seed)], load_catalog(None))
+def demo_messages(n: int = 120, seed: int = 4, cache_writes: bool = True) -> list[bytes]:
+    """One columns message per prompt type of ``n`` priced demo calls (without cache writes: every
+    ``cache_write_usd`` is ``"0"``, or ``None`` for an unpriced call)."""
+    events = [e if cache_writes else e.model_copy(update={"cache_write_tokens": 0}) for e in generate(n, seed=seed)]
+    batch = cost_batch([event_to_dict(e) for e in events], load_catalog(None))
     return [encode_costed(calls) for calls in batch.by_prompt_type.values()]
 
 

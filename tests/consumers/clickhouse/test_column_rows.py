@@ -10,6 +10,8 @@ from schemas.costed_columns import decode_costed
 from tests.schemas.costed_messages import COLUMN_NAMES, demo_messages, odd_values, with_value
 
 MESSAGES = demo_messages()
+#: Messages the odd values go into: with and without unpriced calls, with and without cache writes.
+ODD_MESSAGES = [*MESSAGES[:2], *demo_messages(200, seed=5, cache_writes=False)[:2]]
 
 
 @pytest.mark.parametrize("store_text", [False, True])
@@ -28,7 +30,7 @@ def _call_by_call(writer: CostedCallsWriter, message: bytes):
 @pytest.mark.parametrize("name", COLUMN_NAMES)
 def test_any_odd_value_gives_the_rows_and_failures_of_the_call_by_call_path(name):
     writer = CostedCallsWriter(lambda prompt_type: (prompt_type != "x", prompt_type != "chat"))
-    for message in MESSAGES[:3]:
+    for message in ODD_MESSAGES:
         for value in odd_values(message, name):
             for index in (0, 5):
                 changed = with_value(message, name, index, value)

@@ -10,6 +10,8 @@ from stream_processors.stats.columns import calls_from_columns
 from tests.schemas.costed_messages import COLUMN_NAMES, demo_messages, odd_values, with_value
 
 MESSAGES = demo_messages()
+#: Messages the odd values go into: with and without unpriced calls, with and without cache writes.
+ODD_MESSAGES = [*MESSAGES[:2], *demo_messages(200, seed=5, cache_writes=False)[:2]]
 
 
 def test_pricing_stage_messages_take_the_bulk_path_and_give_the_same_calls():
@@ -22,7 +24,7 @@ def test_pricing_stage_messages_take_the_bulk_path_and_give_the_same_calls():
 
 @pytest.mark.parametrize("name", COLUMN_NAMES)
 def test_any_odd_value_is_read_as_parse_costed_reads_it_or_left_to_it(name):
-    for message in MESSAGES[:3]:
+    for message in ODD_MESSAGES:
         for value in odd_values(message, name):
             for index in (0, 5):
                 batch = decode_costed(with_value(message, name, index, value))
