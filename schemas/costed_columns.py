@@ -28,7 +28,7 @@ import operator
 from datetime import datetime
 from typing import Any, NamedTuple, Sequence
 
-from schemas.codec import BATCH_TYPE, DecodeError, dumps, loads, plain_decimal
+from schemas.codec import BATCH_TYPE, DecodeError, dumps, loads
 from schemas.costed import COSTED_TYPE, CallCost
 from schemas.events import AICallEvent
 
@@ -80,8 +80,8 @@ def _amount_texts(values: Sequence[Any]) -> list[str | None]:
     else:
         texts = list(map(str, values))
         joined = "".join(texts)
-    if "E" in joined:  # rare: exponent notation
-        texts = [None if v is None else plain_decimal(v) for v in values]
+    if "E" in joined:  # exponent notation ("0E-9" for some zero amounts): as plain_decimal
+        texts = [t if t is None or "E" not in t else format(v, "f") for t, v in zip(texts, values)]
     return texts
 
 
