@@ -108,13 +108,18 @@ class WorkerSettings(PricingSettings):
                                      description="A silent worker is considered dead after this long.")
     table_store: str = Field(default="rocksdb://", description="Faust table store: rocksdb:// or memory://")
     max_costed_batch: int = Field(default=500, ge=1, le=100_000, description="Calls per costed message.")
+    max_costed_bytes: int = Field(
+        default=900_000, ge=10_000, le=64 * 1024 * 1024,
+        description="Most bytes of one costed message before compression: a message above it is split "
+                    "(calls carry their prompt and response text). Keep it below the costed topic's "
+                    "max.message.bytes and the producer's max request size (1 MB by default).")
     take_messages: int = Field(default=60, ge=1, le=10_000, description="Raw messages priced together.")
     take_seconds: float = Field(default=0.1, gt=0, le=10, description="... or what arrived within this time.")
     dedup_window: int = Field(default=200_000, ge=0, le=50_000_000,
                               description="Event ids remembered to drop a producer's duplicate (0: off).")
     fetch_partition_max_bytes: int = Field(
         default=8 * 1024 * 1024, ge=1024 * 1024, le=256 * 1024 * 1024,
-        description="Most bytes one fetch returns per partition (Faust's default is 1 MiB: two or three "
+        description="Most bytes one fetch returns per partition (Faust's default is 1 MiB: about five "
                     "costed messages of 500 calls); the sinks read 8 MiB too.")
 
 

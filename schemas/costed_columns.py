@@ -114,6 +114,25 @@ def encode_costed(calls: Sequence[PricedCall], mode: str | None = None) -> bytes
     return dumps({"type": COLUMNS_TYPE, "n": len(calls), "columns": columns})
 
 
+def encode_costed_messages(calls: Sequence[PricedCall], max_calls: int, max_bytes: int,
+                           mode: str | None = None) -> list[tuple[int, bytes]]:
+    """``(calls in it, message)`` of ``calls`` in order, at most ``max_calls`` calls and
+    ``max_bytes`` bytes each: a message above ``max_bytes`` is cut in half until it fits (a call
+    carries its prompt and response, so 500 calls may be megabytes). A single call larger than
+    ``max_bytes`` goes alone."""
+    pending = [calls[start:start + max_calls] for start in range(0, len(calls), max_calls)]
+    out: list[tuple[int, bytes]] = []
+    while pending:
+        chunk = pending.pop(0)
+        value = encode_costed(chunk, mode)
+        if len(value) > max_bytes and len(chunk) > 1:
+            half = len(chunk) // 2
+            pending[0:0] = [chunk[:half], chunk[half:]]
+        else:
+            out.append((len(chunk), value))
+    return out
+
+
 class CostedColumns:
     """A decoded columns message; :meth:`column` gives a column as a list of ``n`` values."""
 

@@ -9,14 +9,14 @@ from collections import defaultdict
 from ailedger import topics
 from stream_processors import delivery
 from schemas.codec import DecodeError
-from schemas.costed_columns import encode_costed
+from schemas.costed_columns import encode_costed_messages
 from stream_processors.app import app, topic
 from stream_processors.costing import cost_message, encode_failure_item
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.pricing import CreditRules, load_catalog
 from stream_processors.pricing_feed import follow_pricing_topic
 from stream_processors.recent_ids import RecentIds
-from stream_processors.stats.guard import SOURCE_HEADER, source_header, split_sources
+from stream_processors.stats.guard import SOURCE_HEADER, cut_sources, source_header
 from stream_processors.taking import take_acked
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,10 @@ async def price_calls(stream):
     A run is up to ``AILEDGER_TAKE_MESSAGES`` raw messages (or what arrived within
     ``AILEDGER_TAKE_SECONDS``): Faust's cost is per message, so pricing 60 raw messages (the
     default) of 200 calls together sends one costed message per prompt type and 500 calls, not
-    one per raw message and prompt type (20 -> 60 gave 9-10 % more events/s). A run is
+    one per raw message and prompt type (20 -> 60 gave 9-10 % more events/s). A costed message
+    holds at most ``AILEDGER_MAX_COSTED_BATCH`` calls and ``AILEDGER_MAX_COSTED_BYTES`` bytes
+    (calls carry their prompt and response text; a broker refuses a message above its limit,
+    which would stop the worker). A run is
     acked only after the broker has its costed messages (:func:`take_acked`), so a worker that stops
     mid-run leaves the run to the partition's next owner instead of losing it. Each costed
     message names the raw messages its calls came from (header ``ailedger-src``), so the live
@@ -54,7 +57,7 @@ async def price_calls(stream):
         await asyncio.wait_for(prices_loaded.wait(), timeout=60)
     except asyncio.TimeoutError:
         log.warning("pricing topic not read within 60s; pricing with the catalog and file overrides only")
-    size = settings.max_costed_batch
+    size, max_bytes = settings.max_costed_batch, settings.max_costed_bytes
     async for events in take_acked(stream, settings.take_messages, settings.take_seconds):
         by_prompt_type: dict[str, list] = defaultdict(list)
         sources: dict[str, list[list[int]]] = defaultdict(list)
@@ -71,9 +74,10 @@ async def price_calls(stream):
                      recent_ids.dropped - dropped)
         for prompt_type, calls in by_prompt_type.items():
             key = prompt_type.encode()
-            for start, chunk in zip(range(0, len(calls), size), split_sources(sources[prompt_type], size)):
-                await delivery.send(costed_topic, key=key, value=encode_costed(calls[start:start + size]),
-                                    headers={SOURCE_HEADER: source_header(chunk)})
+            messages = encode_costed_messages(calls, size, max_bytes)
+            chunks = cut_sources(sources[prompt_type], [count for count, _ in messages])
+            for (_, value), chunk in zip(messages, chunks):
+                await delivery.send(costed_topic, key=key, value=value, headers={SOURCE_HEADER: source_header(chunk)})
         recent_ids.remember(run_ids)  # only now: a run that failed before is priced whole when read again
 
 

@@ -24,7 +24,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from ailedger import topics
 from ailedger.settings import WorkerSettings
 from schemas.codec import DecodeError, unpack
-from schemas.costed_columns import encode_costed
+from schemas.costed_columns import encode_costed_messages
 from schemas.events import MAX_FUTURE_SKEW
 from schemas.upcasting import upcast
 from stream_processors.costing import cost_batch
@@ -146,7 +146,7 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
                     done += 1
                     _replay_message(record.value, start, end, mode, catalog, credit_rules, producer,
                                     costed_topic, result, source=(tp.partition, record.offset), names=names,
-                                    sent=sent)
+                                    sent=sent, max_bytes=settings.max_costed_bytes)
             if progress:
                 progress(done, max(total, done))
         producer.flush()
@@ -161,9 +161,10 @@ def replay(settings: WorkerSettings, start: datetime, end: datetime, mode: str =
 
 
 def _replay_message(value, start, end, mode, catalog, credit_rules, producer, costed_topic, result,
-                    source: tuple[int, int], names: _SourceNames, sent: list) -> None:
+                    source: tuple[int, int], names: _SourceNames, sent: list, max_bytes: int) -> None:
     """Re-price one raw message's calls in the range; name its raw position (``source``) in the
-    ``ailedger-src`` header, as the pricing stage does, when ``names`` allows it."""
+    ``ailedger-src`` header, as the pricing stage does, when ``names`` allows it. A prompt type's
+    calls above ``max_bytes`` go in several messages, as in the pricing stage."""
     result.scanned += 1
     try:
         items = unpack(value)
@@ -182,6 +183,7 @@ def _replay_message(value, start, end, mode, catalog, credit_rules, producer, co
     result.rejected += len(batch.failures)
     result.unpriced += len(batch.unpriced)
     for prompt_type, calls in batch.by_prompt_type.items():
-        headers = [(SOURCE_HEADER, source_header([(*source, len(calls))]))] if named else None
-        sent.append(producer.send(costed_topic, key=prompt_type.encode(), value=encode_costed(calls, mode), headers=headers))
+        for count, value in encode_costed_messages(calls, len(calls), max_bytes, mode):
+            headers = [(SOURCE_HEADER, source_header([(*source, count)]))] if named else None
+            sent.append(producer.send(costed_topic, key=prompt_type.encode(), value=value, headers=headers))
         result.emitted += len(calls)

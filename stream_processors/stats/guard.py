@@ -63,16 +63,18 @@ def source_header(segments: list[list[int]] | list[Segment]) -> bytes:
     return ",".join(f"{p}:{o}:{n}" for p, o, n in segments).encode()
 
 
-def split_sources(segments: list[list[int]], size: int) -> list[list[list[int]]]:
+def cut_sources(segments: list[list[int]], sizes: list[int]) -> list[list[list[int]]]:
     """``[raw partition, raw offset, calls]`` segments cut where the calls are cut into costed
-    messages of ``size`` calls (the pricing stage sends one header per costed message)."""
+    messages of ``sizes[0]``, ``sizes[1]`` ... calls (the pricing stage sends one header per
+    costed message; a call past the sizes goes in one last message)."""
     chunks: list[list[list[int]]] = [[]]
-    room = size
+    room, index = sizes[0], 0
     for partition, offset, calls in segments:
         while calls:
             if room == 0:
                 chunks.append([])
-                room = size
+                index += 1
+                room = sizes[index] if index < len(sizes) else calls
             taken = min(calls, room)
             chunks[-1].append([partition, offset, taken])
             calls -= taken

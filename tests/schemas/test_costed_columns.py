@@ -13,7 +13,7 @@ import pytest
 from ailedger.demo_traffic import generate
 from schemas.codec import DecodeError, encode_batch, event_to_dict
 from schemas.costed import CallCost, CostedCall
-from schemas.costed_columns import COLUMNS_TYPE, PricedCall, decode_costed, encode_costed
+from schemas.costed_columns import COLUMNS_TYPE, PricedCall, decode_costed, encode_costed, encode_costed_messages
 from stream_processors.costing import cost_batch
 from stream_processors.pricing import load_catalog, price_call
 
@@ -97,3 +97,22 @@ def test_the_row_form_is_still_read():
     assert decode_costed(b'{"a": 1}') == [{"a": 1}]
     with pytest.raises(ValueError):
         encode_costed([])
+
+
+def test_messages_are_cut_by_bytes_as_well_as_calls_in_order():
+    events = [e.model_copy(update={"prompt": f"{i} " + "p" * 3000, "response": f"{i} " + "r" * 1000})
+              for i, e in enumerate(generate(40, seed=6))]  # distinct: equal values are written once
+    calls = priced(events)
+    messages = encode_costed_messages(calls, 25, 20_000)
+    assert all(len(value) <= 20_000 for _, value in messages) and len(messages) > 2
+    assert sum(count for count, _ in messages) == len(calls)
+    ids = [item["event"]["event_id"] for _, value in messages for item in decode_costed(value).items()]
+    assert ids == [str(c.event.event_id) for c in calls]  # every call once, in order
+    assert [count for count, _ in encode_costed_messages(calls, 25, 10**7)] == [25, 15]
+
+
+def test_a_call_larger_than_the_limit_goes_alone():
+    events = list(generate(3, seed=6))
+    events[1] = events[1].model_copy(update={"prompt": "x" * 50_000})  # the others have no prompt
+    messages = encode_costed_messages(priced(events), 500, 20_000)
+    assert [count for count, _ in messages] == [1, 1, 1] and len(messages[1][1]) > 20_000

@@ -62,6 +62,24 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
 
 
 @requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
+def test_calls_with_long_prompts_are_sent_in_messages_the_broker_takes(settings, worker_factory):
+    """Calls carry their prompt and response to the costed topic: 500 calls of a few kB each are
+    megabytes, above a broker's limit (Kafka's default is 1 MB). The worker cuts costed messages
+    at ``AILEDGER_MAX_COSTED_BYTES``, so it prices every call and keeps running."""
+    create_topics(settings)
+    set_topic_limit(settings, names.COSTED, 60_000)
+    events = [e.model_copy(update={"prompt": f"{i} " + "p" * 1500, "response": f"{i} " + "r" * 500})
+              for i, e in enumerate(priced_events(300, seed=34))]  # ~1.4 MB of costed calls in all
+    worker, log = worker_factory("first", home="node", AILEDGER_COMPRESSION="none",
+                                 AILEDGER_MAX_COSTED_BYTES="50000")
+    publish(settings, events, batch_size=25)  # raw messages below the limit too
+    wait_for(lambda: len(set(_costed_ids(settings))) >= len(events) or worker.poll() is not None, timeout=90,
+             interval=0.5)
+    assert worker.poll() is None, f"the worker stopped: {log.read_text()[-2000:]}"
+    assert set(_costed_ids(settings)) == {str(e.event_id) for e in events}
+
+
+@requires_kafka_semantics("Tansu stores no topic configs, so it never refuses a message as too large")
 def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exact(settings, worker_factory,
                                                                                   unique_id):
     """The statistics' table write is part of the run too: its changelog (what a new owner

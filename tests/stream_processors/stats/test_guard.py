@@ -1,5 +1,5 @@
-from stream_processors.stats.guard import (Position, decide, fresh, mark, parse_source_header, source_header,
-                                          split_sources)
+from stream_processors.stats.guard import (Position, cut_sources, decide, fresh, mark, parse_source_header,
+                                          source_header)
 
 
 def test_a_message_past_the_applied_offset_is_applied_and_one_at_or_below_is_a_replay():
@@ -54,6 +54,9 @@ def test_a_raw_message_a_pricing_run_read_twice_is_counted_once():
 
 def test_sources_are_cut_where_the_calls_are_cut_into_costed_messages():
     segments = [[0, 10, 300], [1, 5, 250], [0, 11, 450]]
-    chunks = split_sources(segments, 500)
+    chunks = cut_sources(segments, [500, 500])
     assert chunks == [[[0, 10, 300], [1, 5, 200]], [[1, 5, 50], [0, 11, 450]]]
-    assert [sum(n for *_, n in c) for c in split_sources([[0, 1, 1001]], 500)] == [500, 500, 1]
+    assert [sum(n for *_, n in c) for c in cut_sources([[0, 1, 1001]], [500, 500, 1])] == [500, 500, 1]
+    # sizes of a cut by bytes: any sizes, in order
+    assert cut_sources(segments, [100, 600, 300]) == [[[0, 10, 100]], [[0, 10, 200], [1, 5, 250], [0, 11, 150]],
+                                                      [[0, 11, 300]]]
