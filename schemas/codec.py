@@ -55,7 +55,11 @@ def encode_batch(items: Iterable[Any]) -> bytes:
 
 def unpack(raw: bytes | str) -> list[Any]:
     """The items of a message: a batch envelope's items, a JSON list, or the single object."""
-    obj = loads(raw)
+    return items_of(loads(raw))
+
+
+def items_of(obj: Any) -> list[Any]:
+    """The items of a decoded message (see :func:`unpack`)."""
     if isinstance(obj, dict):
         if obj.get("type") == BATCH_TYPE:
             items = obj.get("items")

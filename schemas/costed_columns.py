@@ -28,7 +28,7 @@ import operator
 from datetime import datetime
 from typing import Any, NamedTuple, Sequence
 
-from schemas.codec import BATCH_TYPE, DecodeError, dumps, loads
+from schemas.codec import DecodeError, dumps, items_of, loads
 from schemas.costed import COSTED_TYPE, CallCost
 from schemas.events import AICallEvent
 
@@ -183,13 +183,4 @@ def decode_costed(raw: bytes | str) -> CostedColumns | list[Any]:
             if type(values) is list and len(values) != n:
                 raise DecodeError(f"column {name!r} has {len(values)} values, not n = {n}")
         return CostedColumns(n, columns)
-    if isinstance(obj, dict):
-        if obj.get("type") == BATCH_TYPE:
-            items = obj.get("items")
-            if not isinstance(items, list):
-                raise DecodeError("batch envelope has no 'items' list")
-            return items
-        return [obj]
-    if isinstance(obj, list):
-        return obj
-    raise DecodeError(f"expected a JSON object, a list or a batch envelope, got {type(obj).__name__}")
+    return items_of(obj)
