@@ -58,11 +58,10 @@ class PricedCall(NamedTuple):
 
 def _defaults() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, info in AICallEvent.model_fields.items():
-        if not info.is_required():
-            out[name] = info.default_factory() if info.default_factory is not None else info.default
-    for name in COST_FIELDS:
-        out[name] = "" if name in ("price_version", "price_source") else None
+    for model in (AICallEvent, CallCost):
+        for name, info in model.model_fields.items():
+            if not info.is_required():
+                out[name] = info.default_factory() if info.default_factory is not None else info.default
     out["mode"] = None
     return out
 
@@ -131,6 +130,18 @@ def encode_costed_messages(calls: Sequence[PricedCall], max_calls: int, max_byte
         else:
             out.append((len(chunk), value))
     return out
+
+
+class NotBulk(ValueError):
+    """A column is not in the form the pricing stage writes: a reader reads the calls one by one."""
+
+
+def typed(values: list[Any], types: frozenset, what: str) -> list[Any]:
+    """``values`` when each is of one of ``types`` (exactly: ``bool`` is not ``int``), else
+    :class:`NotBulk` naming ``what``."""
+    if not set(map(type, values)) <= types:
+        raise NotBulk(what)
+    return values
 
 
 class CostedColumns:

@@ -18,24 +18,24 @@ from typing import Any, Callable
 
 import orjson
 
-from consumers.clickhouse.rows import _add, _credits, _money
-from schemas.costed_columns import CostedColumns
+from consumers.clickhouse.rows import _CREDITS_TEXT, _MONEY_TEXT, _UUID_TEXT, _add, _credits, _money
+from schemas.costed_columns import CostedColumns, NotBulk, typed
 
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+def _list_of(item: str, sep: str) -> re.Pattern:
+    """A pattern of ``item`` texts joined by ``sep``."""
+    return re.compile(f"(?:{item}{sep})*{item}")
+
+
 _TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"  # orjson's UTC form
-_MONEY = r"-?(?:0|[1-9][0-9]{0,25})(?:\.[0-9]{1,12})?"  # as rows._MONEY_TEXT
-_CREDITS = r"-?(?:0|[1-9][0-9]{0,31})(?:\.[0-9]{1,6})?"  # as rows._CREDITS_TEXT
-_UUIDS = re.compile(f"(?:{_UUID},)*{_UUID}")
-_TIMES = re.compile(f"(?:{_TIME}\n)*{_TIME}")
-_MONEYS = re.compile(f"(?:{_MONEY}\n)*{_MONEY}")
-_CREDITS_LIST = re.compile(f"(?:{_CREDITS}\n)*{_CREDITS}")
+_UUIDS = _list_of(_UUID_TEXT.pattern, ",")
+_TIMES = _list_of(_TIME, "\n")
+_MONEYS = _list_of(_MONEY_TEXT.pattern, "\n")
+_CREDITS_LIST = _list_of(_CREDITS_TEXT.pattern, "\n")
+_INT = frozenset({int})
 _REQUIRED = ("event_id", "occurred_at", "account_id", "provider", "model", "priced", "version", "priced_at")
 _TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
 _fromisoformat = datetime.fromisoformat
-
-
-class NotBulk(ValueError):
-    """A column is not in the pricing stage's form: read the calls one by one."""
 
 
 def _joined(values: list[Any], pattern: re.Pattern, sep: str) -> bool:
@@ -71,12 +71,6 @@ def _text(batch: CostedColumns, name: str, default: str = "") -> list[Any]:
     if name not in batch.columns:
         return [default] * batch.n
     return [v or default for v in batch.column(name)]
-
-
-def _ints(values: list[Any]) -> list[int]:
-    if not set(map(type, values)) <= {int}:
-        raise NotBulk("integers")
-    return values
 
 
 def _cache(read: list[Any], write: list[Any]) -> list[Any]:
@@ -118,12 +112,12 @@ def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -
     ids = col("event_id")
     if not _joined(ids, _UUIDS, ","):
         raise NotBulk("event ids")
-    tokens = [_ints(col(name, 0)) for name in _TOKENS]
+    tokens = [typed(col(name, 0), _INT, "token counts") for name in _TOKENS]
     metadata = [orjson.dumps(m).decode() if m else "" for m in col("metadata")] if "metadata" in batch.columns \
         else [""] * n
     no_text = [""] * n
     return list(map(list, zip(
-        ids, _ints(col("version")), _times(col("occurred_at")), col("account_id"), _text(batch, "user_id"),
+        ids, typed(col("version"), _INT, "versions"), _times(col("occurred_at")), col("account_id"), _text(batch, "user_id"),
         _text(batch, "prompt_type", "default"), _text(batch, "operation"), col("provider"), col("model"),
         *tokens, map(sum, zip(*tokens)), map(float, col("latency_ms", 0.0)), map(bool, col("success", True)),
         _text(batch, "error_type"), _text(batch, "error_message"), map(bool, col("cached", False)),

@@ -14,24 +14,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from schemas.costed_columns import CostedColumns
+from schemas.costed_columns import CostedColumns, NotBulk, typed
 from schemas.events import TOKEN_BUCKETS
 from stream_processors.stats.calls import Call
 
 _UTC = timezone.utc
-_STR, _OPTIONAL_STR = frozenset({str}), frozenset({str, type(None)})
+_STR, _OPTIONAL_STR, _INT = frozenset({str}), frozenset({str, type(None)}), frozenset({int})
 _fromisoformat = datetime.fromisoformat
 _not_negative = (0.0).__le__  # False for NaN too: NaN takes the call-by-call path
-
-
-class NotBulk(ValueError):
-    """A column is not in the pricing stage's form: parse the calls one by one."""
-
-
-def _typed(values: list[Any], types: frozenset, what: str) -> list[Any]:
-    if not set(map(type, values)) <= types:
-        raise NotBulk(what)
-    return values
 
 
 def _totals(priced: list[bool], texts: list[Any]) -> list[Decimal | None]:
@@ -39,7 +29,7 @@ def _totals(priced: list[bool], texts: list[Any]) -> list[Decimal | None]:
     wanted = texts if priced.count(True) == len(priced) else [t for p, t in zip(priced, texts) if p]
     if not wanted:
         return [None] * len(priced)
-    amounts = list(map(Decimal, _typed(wanted, _STR, "totals")))
+    amounts = list(map(Decimal, typed(wanted, _STR, "totals")))
     if not sum(amounts).is_finite():
         raise NotBulk("a total is not finite")
     if len(wanted) == len(priced):
@@ -60,7 +50,7 @@ def _calls(batch: CostedColumns) -> list[Call]:
     n, col, columns = batch.n, batch.column, batch.columns
     if n == 0:
         return []
-    counts = [_typed(col(name, 0), frozenset({int}), "token counts") for name in TOKEN_BUCKETS]
+    counts = [typed(col(name, 0), _INT, "token counts") for name in TOKEN_BUCKETS]
     if min(map(min, counts)) < 0:
         raise NotBulk("negative token count")
     latency = list(map(float, col("latency_ms", 0.0)))
@@ -72,20 +62,20 @@ def _calls(batch: CostedColumns) -> list[Call]:
         reasons = [None if p else (r or "no price known") for p, r in zip(priced, reasons)]
     else:
         reasons = [None] * n
-    times = list(map(_fromisoformat, _typed(col("occurred_at"), _STR, "times")))
+    times = list(map(_fromisoformat, typed(col("occurred_at"), _STR, "times")))
     if {t.tzinfo for t in times} != {_UTC}:
         raise NotBulk("times not in UTC")
-    accounts = _typed(col("account_id"), _STR, "accounts")
-    models = _typed(col("model"), _STR, "models")
+    accounts = typed(col("account_id"), _STR, "accounts")
+    models = typed(col("model"), _STR, "models")
     if "" in accounts or "" in models:
         raise NotBulk("empty account or model")
     metadata = [m if isinstance(m, dict) else None for m in col("metadata")] if "metadata" in columns \
         else [{} for _ in range(n)]
     return list(map(
-        Call, _typed(col("event_id"), _STR, "event ids"), times, accounts,
-        _typed(col("user_id"), _OPTIONAL_STR, "users"),
-        [t or "default" for t in _typed(col("prompt_type"), _OPTIONAL_STR, "prompt types")], models,
-        _typed(col("provider", ""), _STR, "providers"), _typed(col("operation", ""), _STR, "operations"),
+        Call, typed(col("event_id"), _STR, "event ids"), times, accounts,
+        typed(col("user_id"), _OPTIONAL_STR, "users"),
+        [t or "default" for t in typed(col("prompt_type"), _OPTIONAL_STR, "prompt types")], models,
+        typed(col("provider", ""), _STR, "providers"), typed(col("operation", ""), _STR, "operations"),
         zip(*counts), latency, map(bool, col("success", True)), map(bool, col("cached", False)), priced,
         _totals(priced, col("total_usd")), col("error_type"), col("error_message"), reasons, col("prompt"),
         col("response"), metadata,
