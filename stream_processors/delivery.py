@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 import time
 from contextvars import ContextVar
 from typing import Any, Awaitable
@@ -33,6 +35,12 @@ _pending: ContextVar[list[Awaitable[Any]] | None] = ContextVar("ailedger_run_sen
 
 #: A run whose messages are not all acknowledged after this long says so in the log (and waits on).
 SLOW_SECONDS = 10.0
+
+#: A worker stopping for a refused send exits hard if Faust's own stop has not ended it by then.
+STOP_DEADLINE_SECONDS = 20.0
+
+#: The exit status of a worker whose stop outlasted :data:`STOP_DEADLINE_SECONDS`.
+EXIT_STOP_DEADLINE = 70
 
 
 class DeliveryFailed(RuntimeError):
@@ -100,8 +108,27 @@ async def wait_delivered(pending: list[Awaitable[Any]], app: Any = None) -> None
         # Faust's stop waits for every message in progress to be acked (stream_wait_empty); this
         # run never will be, and the stop hung until killed (seen once in the changelog test).
         app.conf.stream_wait_empty = False
+        exit_if_not_stopped(STOP_DEADLINE_SECONDS)
         await app.crash(exc)
     raise exc
+
+
+def exit_if_not_stopped(seconds: float) -> threading.Thread:
+    """End the process ``seconds`` from now unless it ends by itself before. A worker that
+    decided to stop must stop: Faust's stop has more waits without a limit (streams, services,
+    the producer's flush), and one that hangs leaves the partitions owned by a worker doing
+    nothing. Exiting hard is as safe as ``kill -9``: the failed run is not acked, so its offsets
+    are not committed and the partition's next owner reads it again."""
+    def deadline() -> None:
+        time.sleep(seconds)
+        log.critical("the worker did not stop within %.0f s of its crash; exiting now (status %d)",
+                     seconds, EXIT_STOP_DEADLINE)
+        logging.shutdown()
+        os._exit(EXIT_STOP_DEADLINE)
+
+    thread = threading.Thread(target=deadline, name="ailedger-stop-deadline", daemon=True)
+    thread.start()
+    return thread
 
 
 async def undelivered(sends: list[tuple[Any, Awaitable[Any]]], what: str) -> list[Any]:

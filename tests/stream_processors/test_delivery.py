@@ -98,7 +98,8 @@ def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exa
 
     wait_for(lambda: worker.poll() is not None, timeout=60)  # the refusal should end it
     assert raw_lag(settings, app_id, names.COSTED) > 0, "the statistics' costed offsets were committed"
-    assert worker.poll() is not None, "the worker went on after the broker refused its changelog records"
+    assert worker.poll() is not None, \
+        f"the worker went on after the broker refused its changelog records: {log.read_text()[-3000:]}"
     assert "were not delivered" in log.read_text()
 
     set_topic_limit(settings, changelog, 8 * 1024 * 1024, full_name=True)
