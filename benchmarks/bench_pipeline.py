@@ -55,6 +55,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_seconds() -> tuple[float, float]:
+    """(busy, stolen) CPU seconds of the whole machine so far, all cores (Linux /proc/stat).
+    Stolen time is time the hypervisor gave another guest: on this VM the same flood ran at
+    anywhere from 10,000 to 18,000 events/s, so each flood reports how much it lost."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK"), steal / os.sysconf("SC_CLK_TCK")
+
+
 def stored(store) -> int:
     return int(store.rows("SELECT count() FROM ai_calls")[1][0][0])
 
@@ -71,19 +80,40 @@ def flood(settings, store, count: int, seed: int, processes: dict[str, int] | No
     assert child.stdout.readline().strip() == "ready"
     processes["producer"] = child.pid
     cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    machine_before = machine_seconds()
     started = time.perf_counter()
     child.stdin.write("go\n")
     child.stdin.flush()
     published = float(child.stdout.readline())
     cpu_used = {"producer": cpu_seconds(child.pid) - cpu_before.pop("producer")}
     child.wait(60)
-    while stored(store) < base + count:
+    samples = [(0.0, 0)]  # (seconds since the start, events queryable)
+    while samples[-1][1] < count:
         time.sleep(0.25)  # each count is a query in the sink's process: don't make it the load
-    total = time.perf_counter() - started
+        samples.append((time.perf_counter() - started, stored(store) - base))
+    total = samples[-1][0]
+    busy, stolen = (after - before for after, before in zip(machine_seconds(), machine_before))
     cpu_used.update({name: cpu_seconds(processes[name]) - before for name, before in cpu_before.items()})
     return {"events": count, "publish_s": round(published, 2), "queryable_s": round(total, 2),
-            "events_per_s": round(count / total),
+            "events_per_s": round(count / total), "steady_events_per_s": steady_rate(samples, count),
+            "machine_busy_percent": round(100 * busy / (total * os.cpu_count())),
+            "stolen_percent": round(100 * stolen / (total * os.cpu_count()), 1),
             "cpu_us_per_event": {name: round(used * 1e6 / count, 1) for name, used in cpu_used.items()}}
+
+
+def steady_rate(samples: list[tuple[float, int]], count: int, low: float = 0.2, high: float = 0.8) -> int:
+    """Events per second while the middle of the flood became queryable (from ``low`` to ``high``
+    of ``count``): the slope of a least-squares line through the count samples in that range.
+    The start (the first batches travelling through an idle pipeline) and the end (the last
+    flush) are one event's latency, not throughput; the sink stores in steps of up to
+    ``flush_rows`` (20,000), hence a fitted line rather than two points."""
+    window = [(t, n) for t, n in samples if low * count <= n <= high * count]
+    if len(window) < 3:
+        return 0
+    mean_t = sum(t for t, _ in window) / len(window)
+    mean_n = sum(n for _, n in window) / len(window)
+    spread = sum((t - mean_t) ** 2 for t, _ in window)
+    return round(sum((t - mean_t) * (n - mean_n) for t, n in window) / spread)
 
 
 def at_rest(processes: dict[str, int], seconds: float) -> dict[str, float]:
