@@ -33,6 +33,7 @@ def main() -> None:
     run(str(HERE / "bench_worker.py"), "--events", "30000" if quick else "60000")
     for broker in ("noida", "tansu"):  # the fixed parts' CPU per event, no ailedger logic
         run(str(HERE / "bench_floor.py"), "--broker", broker, "--events", "50000" if quick else "100000")
+    run(str(HERE / "bench_broker_tax.py"), "--write", "--sizes", "25000,50000" if quick else "25000,50000,100000,200000")
     for broker in ("noida", "tansu"):  # noida-db slows down past ~100 MB of log (one JSON file)
         run(str(HERE / "bench_pipeline.py"), "--broker", broker, "--events", "50000" if quick else "100000",
             "--seconds", "10" if quick else "30", "--rate", "2000")
