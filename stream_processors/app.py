@@ -14,6 +14,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from ailedger import aiokafka_lz4, gc_tuning, kafka_pacing, topics
 from ailedger.settings import WorkerSettings
+from stream_processors import delivery
 from stream_processors.delivery import DeliveredTable
 
 
@@ -31,6 +32,7 @@ class Worker(faust.Worker):
 
     async def on_startup_finished(self) -> None:
         await super().on_startup_finished()
+        delivery.arm_stop_deadline()  # this process is a worker: a stop after a refused send is bounded
         gc_tuning.tune(self.app.ailedger_settings.gc_thresholds)  # full collections cost ~20 % of a flood
 
 

@@ -37,9 +37,13 @@ _pending: ContextVar[list[Awaitable[Any]] | None] = ContextVar("ailedger_run_sen
 SLOW_SECONDS = 10.0
 
 #: A worker stopping for a refused send exits hard if Faust's own stop has not ended it by then.
-STOP_DEADLINE_SECONDS = 20.0
+WORKER_STOP_DEADLINE_SECONDS = 20.0
 
-#: The exit status of a worker whose stop outlasted :data:`STOP_DEADLINE_SECONDS`.
+#: The deadline in force: only a worker process sets one (:func:`arm_stop_deadline`); an app
+#: crashed elsewhere (a test, a tool) must not end its whole process.
+_stop_deadline: list[float | None] = [None]
+
+#: The exit status of a worker whose stop outlasted the deadline (:func:`arm_stop_deadline`).
 EXIT_STOP_DEADLINE = 70
 
 
@@ -108,9 +112,17 @@ async def wait_delivered(pending: list[Awaitable[Any]], app: Any = None) -> None
         # Faust's stop waits for every message in progress to be acked (stream_wait_empty); this
         # run never will be, and the stop hung until killed (seen once in the changelog test).
         app.conf.stream_wait_empty = False
-        exit_if_not_stopped(STOP_DEADLINE_SECONDS)
+        if _stop_deadline[0] is not None:
+            exit_if_not_stopped(_stop_deadline[0])
         await app.crash(exc)
     raise exc
+
+
+def arm_stop_deadline(seconds: float | None = WORKER_STOP_DEADLINE_SECONDS) -> None:
+    """Called by the worker process: from now on a refused send ends this process within
+    ``seconds`` of the crash (``None``: never by itself)."""
+    _stop_deadline[0] = seconds
+    log.info("a stop after a refused send is ended after %s s", seconds)
 
 
 def exit_if_not_stopped(seconds: float) -> threading.Thread:
