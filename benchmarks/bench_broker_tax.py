@@ -15,40 +15,17 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kafka import KafkaProducer  # noqa: E402
-
 from ailedger import topics  # noqa: E402
 from ailedger.broker import free_port, start_broker, start_tansu  # noqa: E402
 from ailedger.settings import ApiSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
-from benchmarks.bench_floor import raw_messages, write  # noqa: E402
-from benchmarks.bench_pipeline import cpu_seconds, machine  # noqa: E402
-
-
-def broker_cpu(broker, topic: str, rate: float, seconds: float) -> float:
-    """The broker's CPU (% of a core) while ``rate`` small writes a second are made (0: none)."""
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=0) if rate else None
-    try:
-        cpu0, wall0, sent = cpu_seconds(broker.process.pid), time.perf_counter(), 0
-        while time.perf_counter() - wall0 < seconds:
-            if producer is not None:
-                producer.send(topic, b"x" * 100).get(10)
-                sent += 1
-                pause = wall0 + sent / rate - time.perf_counter()
-            else:
-                pause = seconds - (time.perf_counter() - wall0)
-            if pause > 0:
-                time.sleep(pause)
-        return round(100 * (cpu_seconds(broker.process.pid) - cpu0) / (time.perf_counter() - wall0), 1)
-    finally:
-        if producer is not None:
-            producer.close()
+from benchmarks.bench_floor import broker_cpu, raw_messages, write  # noqa: E402
+from benchmarks.bench_pipeline import machine  # noqa: E402
 
 
 def main() -> None:

@@ -107,19 +107,31 @@ def read(bootstrap: str, topic: str, expected: int, timeout: float) -> None:
         consumer.close()
 
 
-def trickle_cpu(broker, topic: str, seconds: float = 5.0) -> dict:
-    """The broker's CPU (% of a core) while one 100-byte message a 100 ms is written and
-    acknowledged: what it costs to take a write, whatever it already holds."""
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+def broker_cpu(broker, topic: str, rate: float, seconds: float) -> float:
+    """The broker's CPU (% of a core) while ``rate`` 100-byte messages a second are written and
+    each acknowledged (0: nothing written)."""
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=0) if rate else None
     try:
-        cpu0, wall0 = cpu_seconds(broker.process.pid), time.perf_counter()
+        cpu0, wall0, sent = cpu_seconds(broker.process.pid), time.perf_counter(), 0
         while time.perf_counter() - wall0 < seconds:
-            producer.send(topic, b"x" * 100).get(10)
-            time.sleep(0.1)
-        wall = time.perf_counter() - wall0
-        return {"broker_cpu_pct_of_a_core": round(100 * (cpu_seconds(broker.process.pid) - cpu0) / wall, 1)}
+            if producer is not None:
+                producer.send(topic, b"x" * 100).get(10)
+                sent += 1
+                pause = wall0 + sent / rate - time.perf_counter()
+            else:
+                pause = seconds - (time.perf_counter() - wall0)
+            if pause > 0:
+                time.sleep(pause)
+        return round(100 * (cpu_seconds(broker.process.pid) - cpu0) / (time.perf_counter() - wall0), 1)
     finally:
-        producer.close()
+        if producer is not None:
+            producer.close()
+
+
+def trickle_cpu(broker, topic: str, seconds: float = 5.0) -> dict:
+    """The broker's CPU while one 100-byte message a 100 ms is written and acknowledged: what it
+    costs to take a write, whatever it already holds."""
+    return {"broker_cpu_pct_of_a_core": broker_cpu(broker, topic, 10, seconds)}
 
 
 def engine_floor(home: Path, costed: list[tuple[bytes, bytes]], flush_rows: int) -> dict:
