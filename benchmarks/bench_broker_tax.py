@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -55,6 +56,7 @@ def main() -> None:
             steps.append(step)
     finally:
         broker.stop()
+        shutil.rmtree(home, ignore_errors=True)
     result = {"broker": args.broker, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": machine(), "steps": steps}
     print(json.dumps(result, indent=2))

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,7 +116,8 @@ def main() -> None:
     print("|---|---|---|---:|---:|---:|")
     for kind in args.brokers.split(","):
         start = start_tansu if kind == "tansu" else start_broker
-        broker = start(Path(tempfile.mkdtemp(prefix="pace-")), free_port())
+        home = Path(tempfile.mkdtemp(prefix="ailedger-pace-"))
+        broker = start(home, free_port())
         try:
             for client in ("aiokafka", "kafka-python"):
                 for paced in (False, True):
@@ -128,6 +130,7 @@ def main() -> None:
                           f"| {r['client_cpu_s']:.2f} | {r['broker_cpu_s']:.2f} |", flush=True)
         finally:
             broker.stop()
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ is why the pipeline's consumers use ``AILEDGER_FETCH_MAX_WAIT_MS`` (100 ms).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import threading
@@ -77,6 +78,7 @@ def main() -> None:
                 print(f"| {name} | {wait} | {len(lat)} | {p50 * 1000:.0f} | {p99 * 1000:.0f} |")
         finally:
             broker.stop()
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -216,6 +217,7 @@ def run(args) -> dict:
         }
     finally:
         broker.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> None:

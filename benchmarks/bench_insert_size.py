@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,10 @@ def one_size(events: int, size: int, seed: int) -> dict:
     from benchmarks.bench_floor import engine_floor
 
     home = Path(tempfile.mkdtemp(prefix="ailedger-bench-insert-"))
-    return engine_floor(home, costed_messages(events, 200, seed), size)
+    try:
+        return engine_floor(home, costed_messages(events, 200, seed), size)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> None:

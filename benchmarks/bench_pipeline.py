@@ -10,7 +10,8 @@ process's CPU per event, and produce-to-queryable latency p50/p99 at a fixed off
 still catch up), and again once the pipeline is steady (``paced_steady``). Then the same at a
 high offered rate (``paced_high``, ``--high-rate``): the honest test of a sustained rate, with
 the producer on the same cores and every event's latency measured; a rate the pipeline does not
-sustain shows as latency that grows with the run.
+sustain shows as latency that grows with the run. ``--high-only`` runs only that, with each
+process's CPU per event (for A/B comparisons; nothing is written).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -140,22 +142,28 @@ def publish_only(count: int, seed: int) -> None:
     publisher.close()
 
 
-def paced(settings, store, rate: int, seconds: float) -> dict:
+def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] | None = None) -> dict:
     """Offer ``rate`` events/s for ``seconds`` from a producer process; latency = insert time -
-    event time (each event's ``occurred_at`` is set when it is published)."""
+    event time (each event's ``occurred_at`` is set when it is published). ``processes`` (name ->
+    pid) get their CPU per event reported, from the start until every event is stored."""
+    processes = dict(processes or {})
     marker = uuid.uuid4().hex[:8]
     child = subprocess.Popen([sys.executable, __file__, "--paced", str(rate), "--seconds", str(seconds),
                               "--marker", marker], env=settings_env(settings), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "ready"
+    processes["producer"] = child.pid
+    cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     child.stdin.write("go\n")
     child.stdin.flush()
     sent = int(child.stdout.readline())
+    cpu_used = {"producer": cpu_seconds(child.pid) - cpu_before.pop("producer")}
     child.wait(60)
     deadline = time.monotonic() + 120
     query = "SELECT count() FROM ai_calls WHERE source = {s:String}"
     while int(store.rows(query, {"s": f"bench-{marker}"})[1][0][0]) < sent and time.monotonic() < deadline:
         time.sleep(0.1)
+    cpu_used.update({name: cpu_seconds(processes[name]) - before for name, before in cpu_before.items()})
     _, rows = store.rows(
         "SELECT count(), quantileExact(0.5)(d), quantileExact(0.99)(d), max(d), "
         "quantileExact(0.5)(p), quantileExact(0.99)(p), quantileExact(0.5)(d - p), quantileExact(0.99)(d - p) FROM "
@@ -167,7 +175,9 @@ def paced(settings, store, rate: int, seconds: float) -> dict:
             "latency_ms_p50": p50, "latency_ms_p99": p99, "latency_ms_max": worst,
             # where the time goes: publish -> priced (SDK, broker, pricing), priced -> stored (sink)
             "to_priced_ms_p50": priced_p50, "to_priced_ms_p99": priced_p99,
-            "priced_to_stored_ms_p50": stored_p50, "priced_to_stored_ms_p99": stored_p99}
+            "priced_to_stored_ms_p50": stored_p50, "priced_to_stored_ms_p99": stored_p99,
+            **({"cpu_us_per_event": {name: round(used * 1e6 / sent, 1) for name, used in cpu_used.items()}}
+               if len(cpu_used) > 1 else {})}
 
 
 def paced_only(rate: int, seconds: float, marker: str) -> None:
@@ -217,6 +227,8 @@ def sqlite_baseline(events) -> dict:
                    (e.occurred_at.date().isoformat(), e.user_id, e.model, e.total_tokens))
         samples.append(time.perf_counter() - t0)
     total = time.perf_counter() - started
+    db.close()
+    shutil.rmtree(path.parent, ignore_errors=True)
     samples.sort()
     return {"events": len(events), "events_per_s": round(len(events) / total),
             "added_us_p50": round(samples[len(samples) // 2] * 1e6), "added_us_p99": round(samples[int(len(samples) * 0.99)] * 1e6)}
@@ -243,6 +255,8 @@ def main() -> None:
     parser.add_argument("--high-seconds", type=float, default=20)
     parser.add_argument("--flood-only", action="store_true",
                         help="only the flood (for A/B comparisons); nothing is written to results/")
+    parser.add_argument("--high-only", action="store_true",
+                        help="only the keep-up run (--high-rate), with CPU per event; nothing is written to results/")
     parser.add_argument("--idle-only", type=float, metavar="SECONDS",
                         help="only each process's CPU at rest over SECONDS after the warm-up; nothing is written")
     parser.add_argument("--broker", choices=("noida", "tansu"), default="noida",
@@ -282,9 +296,12 @@ def main() -> None:
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
                    "broker": args.broker, "partitions": args.partitions, "workers": args.workers, "compression": settings.compression,
                    "load_average_at_start": os.getloadavg()[0]}
-        results["flood"] = flood(settings, services.store, args.events, seed=2,
-                                 processes={"broker": broker.process.pid, **worker_pids,
-                                            "sink (and the benchmark's count queries)": os.getpid()})
+        measured = {"broker": broker.process.pid, **worker_pids, "sink (and the benchmark's count queries)": os.getpid()}
+        if args.high_only:
+            results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds, measured)
+            print(json.dumps(results, indent=2))
+            return
+        results["flood"] = flood(settings, services.store, args.events, seed=2, processes=measured)
         if args.flood_only:
             print(json.dumps(results, indent=2))
             return
@@ -293,7 +310,7 @@ def main() -> None:
         results["paced_steady"] = paced(settings, services.store, args.rate, args.seconds)
         if args.high_rate:
             time.sleep(5)
-            results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds)
+            results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds, measured)
         results["baseline_sqlite"] = sqlite_baseline(list(generate(50_000, seed=3)))
         text = json.dumps(results, indent=2, default=str)
         print(text)
@@ -305,6 +322,7 @@ def main() -> None:
         for w in workers:
             stop(w)
         broker.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ runs the very same report code.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import shutil
 import signal

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -184,6 +185,7 @@ def run(args) -> dict:
         }
     finally:
         broker.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> None:
