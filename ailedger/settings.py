@@ -134,9 +134,10 @@ class SinkSettings(CommonSettings):
     flush_rows: int = Field(default=20_000, ge=1, le=1_000_000, description="Flush at this many buffered rows.")
     flush_seconds: float = Field(default=0.5, gt=0, le=300, description="... or when the oldest row is this old.")
     flush_max_seconds: float = Field(
-        default=1.0, gt=0, le=300,
+        default=0.5, gt=0, le=300,
         description="Under load the wait stretches up to this, so flushing takes at most a quarter of the "
-                    "sink's time (never below flush_seconds).")
+                    "sink's time (never below flush_seconds; at the default, equal to it, it does not "
+                    "stretch: 1.0 cost 0.5-0.9 s of p99 latency at 7,500 events/s, BENCHMARKS.md).")
     text_ttl_days: int = Field(default=90, ge=1, le=36500, description="TTL of prompt/response text in ai_calls.")
 
 

@@ -1,8 +1,10 @@
 """The sink loop (as OpenMeter's): poll, buffer per partition, flush at N rows or T seconds,
 insert with a dedup token, and only then commit the offsets.
 
-* Under load the flush interval stretches from ``flush_seconds`` up to ``flush_max_seconds``
-  (:mod:`.pacing`): an insert's fixed cost is large, so bigger inserts leave more CPU for the rest.
+* Under load the flush interval may stretch from ``flush_seconds`` up to ``flush_max_seconds``
+  (:mod:`.pacing`): an insert's fixed cost is large, so bigger inserts leave more CPU for the rest,
+  at the price of latency. The defaults (0.5 and 0.5 s) do not stretch; deployments that favour
+  throughput over produce-to-queryable latency raise ``flush_max_seconds``.
 * A failed insert commits nothing: the partitions are paused (the consumer keeps its group
   membership by polling) and the same rows are retried with the same token and backoff.
 * On revoke, the revoked partitions' buffered rows are dropped; their new owner re-reads them.

@@ -10,7 +10,9 @@ insert overhead (5,000-row inserts cost ~40 µs per row, 20,000-row inserts ~15-
 So the wait stretches with the cost of the flushes: the interval is chosen so that flushing
 takes at most ``duty`` of the sink's time (4x the recent flush duration at the default 0.25),
 never shorter than ``flush_seconds`` and never longer than ``flush_max_seconds``. An idle
-sink's flushes are short, so its latency is unchanged.
+sink's flushes are short, so its latency is unchanged. The stretch costs latency at moderate
+rates (at 7,500 events/s, a 1.0 s ceiling gave p99 2.3-2.4 s produce-to-queryable against
+1.5-2.0 s at 0.5), so by default the ceiling equals ``flush_seconds`` and nothing stretches.
 """
 
 from __future__ import annotations
