@@ -1,13 +1,16 @@
-"""Generated malformed events for the bad-input campaigns (the worker's pricing path, the SDK's
-gate): each strategy yields ``(field, bad value)``, a fault the event's validation must name by
-its field."""
+"""Generated malformed events for the bad-input campaigns (the SDK's gate, the HTTP ingest, the
+worker's pricing path and the raw topic): :data:`corruption` yields ``(field, bad value)``, a
+fault the event's validation must name by its field."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from hypothesis import strategies as st
 
+from ailedger.demo_traffic import generate
+from schemas.codec import encode_batch, event_to_dict, unpack
 from schemas.events import MAX_LATENCY_MS, MAX_METADATA_BYTES, MAX_TOKENS_PER_BUCKET
 
 TOKEN_FIELDS = ["input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens"]
@@ -44,6 +47,10 @@ corruption = st.one_of(
     st.tuples(st.just("error_type"), WORDS),  # on a successful call
 )
 
+
+def valid_events(count: int, seed: int, now: datetime) -> list[dict[str, Any]]:
+    """``count`` valid demo events as they travel: JSON-shaped dicts (ids and times as text)."""
+    return unpack(encode_batch([event_to_dict(e) for e in generate(count, seed=seed, now=now)]))
 
 
 def is_named(field: str, reason: str) -> bool:

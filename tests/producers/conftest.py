@@ -11,6 +11,7 @@ import pytest
 from ailedger.settings import CommonSettings
 from ailedger.topics import RAW
 from producers.config import LedgerSettings
+from producers.sender import KafkaSender
 from schemas.codec import unpack
 
 
@@ -79,3 +80,11 @@ def ledger_settings(topics: CommonSettings, tmp_path: Path) -> LedgerSettings:
         partitions=topics.partitions,
         linger_ms=5,
     )
+
+
+@pytest.fixture
+def sender(ledger_settings: LedgerSettings):
+    """A publisher to this test's raw topic on the session broker."""
+    s = KafkaSender(ledger_settings)
+    yield s
+    s.close(timeout=5)

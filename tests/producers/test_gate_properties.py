@@ -12,15 +12,12 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ailedger.demo_traffic import generate
 from producers.gate import Gate
 from producers.spool import Spool
 from producers.stats import Stats
-from schemas.codec import encode_batch, event_to_dict, unpack
-from tests.bad_events import corrupt, corruption, is_named
+from tests.bad_events import corrupt, corruption, is_named, valid_events
 
-NOW = datetime.now(timezone.utc)
-VALID = unpack(encode_batch([event_to_dict(e) for e in generate(20, seed=22, now=NOW)]))  # JSON-shaped dicts
+VALID = valid_events(20, seed=22, now=datetime.now(timezone.utc))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

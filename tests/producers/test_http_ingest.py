@@ -28,13 +28,6 @@ def event(**fields) -> dict:
     return {**base, **fields}
 
 
-@pytest.fixture
-def sender(ledger_settings):
-    s = KafkaSender(ledger_settings)
-    yield s
-    s.close(timeout=5)
-
-
 def client_for(settings, publisher, **limits) -> TestClient:
     app = FastAPI()
     app.include_router(make_ingest_router(settings, publisher, static_key_auth(KEYS), **limits))

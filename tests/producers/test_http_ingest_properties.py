@@ -11,19 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ailedger.demo_traffic import generate
-from schemas.codec import encode_batch, event_to_dict, unpack
-from tests.bad_events import corrupt, corruption, is_named
+from tests.bad_events import corrupt, corruption, is_named, valid_events
 from tests.producers.conftest import consumed_events
-from tests.producers.test_http_ingest import client_for, sender  # noqa: F401 - the fixture
+from tests.producers.test_http_ingest import client_for
 
 pytestmark = pytest.mark.integration
 
 ADMIN = {"X-API-Key": "key-admin"}  # names each event's account, as the demo traffic does
-VALID = unpack(encode_batch([event_to_dict(e) for e in generate(10, seed=23, now=datetime.now(timezone.utc))]))
+VALID = valid_events(10, seed=23, now=datetime.now(timezone.utc))
 
 
-def test_the_ingest_rejects_each_bad_event_by_index_and_publishes_the_rest(ledger_settings, sender):  # noqa: F811
+def test_the_ingest_rejects_each_bad_event_by_index_and_publishes_the_rest(ledger_settings, sender):
     client = client_for(ledger_settings, sender)
     accepted: list[str] = []
 
