@@ -53,6 +53,11 @@ def raw_lag(settings, group: str, name: str = "") -> int:
         consumer.close()
 
 
+def stored_event_ids(store) -> set[str]:
+    """Every event id in ``ai_calls``."""
+    return {str(r[0]) for r in store.rows("SELECT event_id FROM ai_calls")[1]}
+
+
 def settle_and_repair(settings, store, events) -> list:
     """The documented recovery from a stalled worker group: a repair replay over the events'
     time range. Returns the events that were missing before it."""
@@ -61,7 +66,7 @@ def settle_and_repair(settings, store, events) -> list:
     from ailedger.settings import WorkerSettings
     from stream_processors.replay import replay
 
-    stored = {str(r[0]) for r in store.rows("SELECT event_id FROM ai_calls")[1]}
+    stored = stored_event_ids(store)
     missing = [e for e in events if str(e.event_id) not in stored]
     start = min(e.occurred_at for e in events)
     end = max(e.occurred_at for e in events) + timedelta(milliseconds=1)
@@ -301,7 +306,7 @@ def test_broker_restart(store, tmp_path: Path, unique_id):
                 # noida-db itself no longer holds after the restart (README, brokers: the source
                 # of truth lost them, so the ledger cannot have them), and noida-db's group stall
                 # (uncommitted raw lag), repaired by the documented replay.
-                on_broker = raw_event_ids(own) | {str(r[0]) for r in store.rows("SELECT event_id FROM ai_calls")[1]}
+                on_broker = raw_event_ids(own) | stored_event_ids(store)
                 lost = [e for e in events if str(e.event_id) not in on_broker]
                 lag = raw_lag(own, f"app{unique_id}")
                 print(f"\nnoida-db after the restart: {len(lost)} acknowledged raw events neither on the broker nor stored; "
