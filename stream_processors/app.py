@@ -15,6 +15,7 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from ailedger import aiokafka_lz4, gc_tuning, kafka_pacing, topics
 from ailedger.settings import WorkerSettings
 from stream_processors import delivery
+from stream_processors.contiguous_offsets import ContiguousOffsets
 from stream_processors.delivery import DeliveredTable
 
 
@@ -44,13 +45,18 @@ class _FetchWaitConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         return consumer
 
 
-class FetchWaitConsumer(aiokafka_driver.Consumer):
-    """Faust's aiokafka consumer with ``fetch_max_wait_ms`` from the settings. A broker that holds
+class FetchWaitConsumer(ContiguousOffsets, aiokafka_driver.Consumer):
+    """Faust's aiokafka consumer with ``fetch_max_wait_ms`` from the settings, committing the
+    event topics only past offsets processed (:mod:`.contiguous_offsets`). A broker that holds
     a fetch for its whole wait although data arrived (Tansu) added up to Faust's 1.5 s to each
     hop (publish -> priced p50 0.74 s at 2,000 events/s; 0.19 s with 100 ms)."""
 
     def _new_consumer_thread(self):
         return _FetchWaitConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    @property
+    def contiguous_topics(self) -> frozenset[str]:
+        return self.app.ailedger_contiguous_topics
 
 
 def create_app(settings: WorkerSettings | None = None) -> faust.App:
@@ -88,6 +94,8 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
     )
     app.ailedger_settings = settings
     app.transport.Consumer = FetchWaitConsumer
+    # never compacted, never written in transactions: their offsets have no gaps
+    app.ailedger_contiguous_topics = frozenset(settings.topic(n) for n in (topics.RAW, topics.COSTED, topics.SPEND))
     app.ailedger_topics = {
         name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes, partitions=None)
         for name in (topics.RAW, topics.COSTED, topics.ALERTS, topics.DLQ, topics.PRICING, topics.PROMPT_CONFIGS)
