@@ -24,6 +24,9 @@ transactions: their offsets have no gaps. On those topics this consumer
   or miss one. Faust's own read-offset check is bypassed for them;
 - seeks a partition with no committed offset to its log start when Faust seeks the others to
   theirs (what ``auto_offset_reset=earliest`` means);
+- reads again what Faust's flow control clears from the streams' queues: it clears them on
+  every resume, and a recovery resumes once before its seek and once after, so what was
+  handed on in between (from the log start just sought to, too) was thrown away;
 - fills no gap, and commits a partition only up to its first offset no stream acked, counting
   from the committed offset or the log start (:func:`committable`);
 - as a last resort, seeks a partition whose next offset was never acked although later ones
@@ -35,6 +38,7 @@ Reading again is at least once, as after any crash: every stage downstream is id
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, AsyncIterator, Iterable, Sequence
@@ -74,6 +78,7 @@ class ContiguousOffsets:
         self._resent: dict[Any, float] = {}  # partition -> when it was last sent back to ``_next``
         self._log_starts: dict[Any, int] = {}  # partitions with no committed offset: their log start
         self._skipped: dict[Any, int] = {}  # partition -> an offset never acked, later ones acked
+        self._watch_queue_clears(self.app.flow_control)
 
     def _is_contiguous(self, tp: Any) -> bool:
         return tp.topic in self.contiguous_topics
@@ -142,6 +147,38 @@ class ContiguousOffsets:
         for tp in revoked:
             for state in (self._next, self._resent, self._log_starts, self._skipped):
                 state.pop(tp, None)
+
+    def _watch_queue_clears(self, flow_control: Any) -> None:
+        """Read again what Faust's flow control clears from the streams' queues. It clears them
+        on every resume, and a recovery resumes once before it seeks the stream partitions and
+        once after: messages handed on in between (the ones from a log start sought to, too)
+        were thrown away with nothing to read them again."""
+        clear = flow_control.clear
+
+        def clear_and_read_again() -> None:
+            cleared: dict[Any, int] = {}
+            for queue in list(flow_control._queues):
+                for item in list(getattr(queue, "_queue", ())):
+                    message = getattr(item, "message", item)
+                    tp, offset = getattr(message, "tp", None), getattr(message, "offset", None)
+                    if tp is not None and offset is not None and self._is_contiguous(tp):
+                        cleared[tp] = min(offset, cleared.get(tp, offset))
+            clear()
+            for tp, offset in cleared.items():
+                if offset < self._next.get(tp, offset):
+                    self._next[tp] = offset
+                    self._resent[tp] = time.monotonic()  # later offsets are dropped until the seek
+                    asyncio.ensure_future(self._seek_if_next(tp, offset))
+
+        flow_control.clear = clear_and_read_again
+
+    async def _seek_if_next(self, tp: Any, offset: int) -> None:
+        """Seek ``tp`` to ``offset`` unless another seek (a rebalance's) moved it meanwhile."""
+        if self._next.get(tp) != offset or tp not in self.assignment():
+            return
+        log.info("%s:%d messages from offset %d were cleared from a stream's queue; reading them again",
+                 tp.topic, tp.partition, offset)
+        await self.seek(tp, offset)
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         if not self._is_contiguous(tp):

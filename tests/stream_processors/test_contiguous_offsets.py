@@ -2,6 +2,9 @@
 
 import asyncio
 from collections import namedtuple
+from types import SimpleNamespace
+
+from mode.utils.queues import FlowControlEvent, FlowControlQueue
 
 from stream_processors.contiguous_offsets import ContiguousOffsets, committable
 
@@ -31,6 +34,8 @@ def test_unknown_start_commits_the_first_run_and_no_acks_commit_nothing():
 
 TP = namedtuple("TP", "topic partition")
 Message = namedtuple("Message", "offset")
+Event = namedtuple("Event", "message")
+QueuedMessage = namedtuple("QueuedMessage", "tp offset")
 RAW = TP("raw", 0)
 
 
@@ -42,6 +47,10 @@ class ScriptedConsumer:
         self.log_start = log_start
         self.sought: list[int] = []
         self._read_offset: dict = {}
+        self.app = SimpleNamespace(flow_control=FlowControlEvent())
+
+    def assignment(self):
+        return {RAW}
 
     async def getmany(self, timeout):
         for tp, offset in self.batches.pop(0):
@@ -92,3 +101,18 @@ def test_other_topics_pass_as_faust_hands_them_on():
     other = TP("compacted", 0)
     reader = Reader([[(other, 3), (other, 9), (RAW, 0)]])
     assert read(reader) == [3, 9, 0]
+
+
+def test_messages_a_flow_control_resume_clears_from_the_queues_are_read_again():
+    async def scenario():
+        reader = Reader([])
+        queue = FlowControlQueue(maxsize=10, flow_control=reader.app.flow_control, clear_on_resume=True)
+        for offset in (5, 6):  # handed on to a stream, still in its queue
+            queue.put_nowait(Event(QueuedMessage(RAW, offset)))
+        reader._next[RAW] = 7
+        reader.app.flow_control.resume()  # Faust's recovery does this after its seek
+        assert queue.empty()
+        await asyncio.sleep(0)
+        return reader.sought, reader._next[RAW]
+
+    assert asyncio.run(scenario()) == ([5], 5)
