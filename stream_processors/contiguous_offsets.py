@@ -157,7 +157,9 @@ class ContiguousOffsets:
 
         def clear_and_read_again() -> None:
             cleared: dict[Any, int] = {}
-            for queue in list(flow_control._queues):
+            # a rebalance stops the flow before it clears: its seek to the committed offsets
+            # comes after, and a re-read scheduled now could land after that seek
+            for queue in list(flow_control._queues) if self.flow_active else ():
                 for item in list(getattr(queue, "_queue", ())):
                     message = getattr(item, "message", item)
                     tp, offset = getattr(message, "tp", None), getattr(message, "offset", None)

@@ -48,6 +48,7 @@ class ScriptedConsumer:
         self.sought: list[int] = []
         self._read_offset: dict = {}
         self.app = SimpleNamespace(flow_control=FlowControlEvent())
+        self.flow_active = True
 
     def assignment(self):
         return {RAW}
@@ -116,3 +117,17 @@ def test_messages_a_flow_control_resume_clears_from_the_queues_are_read_again():
         return reader.sought, reader._next[RAW]
 
     assert asyncio.run(scenario()) == ([5], 5)
+
+
+def test_a_rebalance_clearing_the_queues_leaves_the_re_read_to_its_own_seek():
+    async def scenario():
+        reader = Reader([])
+        queue = FlowControlQueue(maxsize=10, flow_control=reader.app.flow_control, clear_on_resume=True)
+        queue.put_nowait(Event(QueuedMessage(RAW, 5)))
+        reader._next[RAW] = 6
+        reader.flow_active = False  # Faust stops the flow before a rebalance clears the queues
+        reader.app.flow_control.clear()
+        await asyncio.sleep(0)
+        return queue.empty(), reader.sought
+
+    assert asyncio.run(scenario()) == (True, [])
