@@ -94,8 +94,9 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
     )
     app.ailedger_settings = settings
     app.transport.Consumer = FetchWaitConsumer
-    # never compacted, never written in transactions: their offsets have no gaps
-    app.ailedger_contiguous_topics = frozenset(settings.topic(n) for n in (topics.RAW, topics.COSTED, topics.SPEND))
+    # never compacted (their specs say so) and never written in transactions: no gaps in their offsets
+    app.ailedger_contiguous_topics = frozenset(spec.name for spec in topics.topic_specs(settings)
+                                               if spec.configs.get("cleanup.policy") != "compact")
     app.ailedger_topics = {
         name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes, partitions=None)
         for name in (topics.RAW, topics.COSTED, topics.ALERTS, topics.DLQ, topics.PRICING, topics.PROMPT_CONFIGS)
