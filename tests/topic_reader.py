@@ -37,6 +37,19 @@ def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False,
         consumer.close()
 
 
+def group_lag(settings: CommonSettings, group: str, name: str = "") -> int:
+    """Messages of the raw topic (or of topic ``name``) consumer group ``group`` has not committed."""
+    from ailedger.topics import RAW
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(settings.topic(name or RAW), p) for p in range(settings.partitions)]
+        ends = consumer.end_offsets(tps)
+        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+    finally:
+        consumer.close()
+
+
 def costed_items(raw: bytes) -> list[Any]:
     """The calls of a costed message in the row form (``ai.call.costed.v1`` dicts), whichever
     form it was sent in (the items of any other batch message)."""

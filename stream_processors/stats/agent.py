@@ -43,7 +43,7 @@ from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.stats import daily, tables
 from stream_processors.stats.calls import Call, parse_costed
 from stream_processors.stats.columns import calls_from_columns
-from stream_processors.stats.guard import Position, parse_source_header
+from stream_processors.stats.guard import Position, describe_segments, parse_source_header
 from stream_processors.stats.step import Message, PromptTypeState, plan, stats_message
 from stream_processors.taking import take_acked
 
@@ -113,6 +113,9 @@ async def _apply(prompt_type: str, messages: list[Message], event: Any, now: dat
     rows = {k: _load_row(raw_key) for k, raw_key in day_keys.items()}
     budget = views.budget(budget_key("prompt_type", prompt_type=prompt_type))
     result = plan(_load_state(key), rows, messages, now, rules, budget)
+    if result.skipped:
+        log.info("%s: calls of %d raw messages counted before, not again (priced again after a restart): %s",
+                 prompt_type, len(result.skipped), describe_segments(result.skipped))
     with writing_as(event):
         if result.state is not None:
             encoded = orjson.dumps(result.state.to_wire())
@@ -182,6 +185,21 @@ async def live_stats(stream):
         for partition, entries in split_by_partition(spend, settings.partitions).items():
             await delivery.send(spend_topic, key=str(partition).encode(), partition=partition,
                                 value=orjson.dumps({"entries": entries}))
+
+
+@prompt_types.on_recover
+async def _republish_prompt_types() -> None:
+    """After a rebalance's recovery, publish every prompt type this worker now owns once more. A
+    worker killed within ``PUBLISH_SECONDS`` of a write never published it, and the value is
+    only published again when it changes, which for a quiet prompt type may be never (the API
+    then served statistics short of calls the table holds)."""
+    _dirty_prompt_types.update(prompt_types.keys())
+
+
+@daily_table.on_recover
+async def _republish_daily() -> None:
+    """The same for the daily rows (a late call may change a row of any day)."""
+    _dirty_daily.update(daily_table.keys())
 
 
 @app.timer(interval=PUBLISH_SECONDS)

@@ -135,6 +135,30 @@ def fresh(applied: Mapping[str, int], pos: Position, calls: Sequence[T]) -> Sequ
     return [call for s, e in keep for call in calls[s:e]]
 
 
+def counted_before(applied: Mapping[str, int], pos: Position) -> list[Segment]:
+    """The segments of ``pos`` whose raw messages the value has counted already (what
+    :func:`fresh` drops, or all of them for a duplicate); logged, so a restart's replays show."""
+    return [s for s in pos.raw or () if s[1] <= applied.get(_raw_key(s[0]), -1)]
+
+
+def describe_segments(segments: Sequence[Segment], limit: int = 6) -> str:
+    """``"0:12-40 (200 calls), 3:7 (25 calls)"``: segments by raw partition, offsets as ranges."""
+    by_partition: dict[int, list[int]] = {}
+    calls: dict[int, int | None] = {}
+    for partition, offset, count in segments:
+        by_partition.setdefault(partition, []).append(offset)
+        known = calls.get(partition, 0)
+        calls[partition] = None if known is None or count < 0 else known + count  # -1: the older header
+    parts = []
+    for partition in sorted(by_partition)[:limit]:
+        offsets = sorted(set(by_partition[partition]))
+        span = str(offsets[0]) if len(offsets) == 1 else f"{offsets[0]}-{offsets[-1]}"
+        gaps = "" if len(offsets) in (1, offsets[-1] - offsets[0] + 1) else f" ({len(offsets)} messages)"
+        count = "" if calls[partition] is None else f" ({calls[partition]} calls)"
+        parts.append(f"{partition}:{span}{gaps}{count}")
+    return ", ".join(parts)
+
+
 def mark(applied: Mapping[str, int], pos: Position) -> dict[str, int]:
     """``applied`` with ``pos`` recorded (duplicates are recorded too: their costed offset is done)."""
     marked = dict(applied)

@@ -60,6 +60,8 @@ class Plan:
     #: [costed partition, costed offset, account, user, month, usd, at, event_id] for the account stage
     spend: list[list[Any]] = field(default_factory=list)
     decisions: Counter = field(default_factory=Counter)
+    #: raw segments (partition, offset, calls) not counted again: the value had counted them before
+    skipped: list[guard.Segment] = field(default_factory=list)
 
 
 ZERO = Decimal(0)
@@ -132,6 +134,8 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
             continue
         positions.add((pos.partition, pos.offset))
         decision = guard.decide(applied, pos)
+        if decision != "replay":
+            out.skipped += guard.counted_before(applied, pos)
         if decision == "apply":
             calls = guard.fresh(applied, pos, calls)  # less the calls a pricing replay sent before
         out.decisions[decision] += 1

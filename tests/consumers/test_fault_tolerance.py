@@ -17,7 +17,7 @@ from ailedger.settings import CommonSettings
 from ailedger.topics import create_topics
 from stream_processors.pricing import load_catalog, price_call
 from tests.conftest import requires_kafka_semantics
-from tests.topic_reader import costed_calls, read_topic
+from tests.topic_reader import costed_calls, group_lag, read_topic
 from tests.consumers.conftest import ledger_totals, publish, publish_in_background, wait_for
 
 pytestmark = pytest.mark.integration
@@ -36,21 +36,6 @@ def priced_events(n: int, seed: int):
 
 def count(store) -> int:
     return int(store.rows("SELECT uniqExact(event_id) FROM ai_calls")[1][0][0])
-
-
-def raw_lag(settings, group: str, name: str = "") -> int:
-    """Messages of the raw topic (or of topic ``name``) the group has not committed."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    from ailedger.topics import RAW
-
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(settings.topic(name or RAW), p) for p in range(settings.partitions)]
-        ends = consumer.end_offsets(tps)
-        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
-    finally:
-        consumer.close()
 
 
 def stored_event_ids(store) -> set[str]:
@@ -186,7 +171,7 @@ def test_worker_killed_mid_stream(settings, topics, store, worker_factory, servi
         # one run in five, the restarted static member is never given its partitions back, so
         # the raw topic is simply not consumed (uncommitted lag); the documented recovery is a
         # repair replay. Kafka and Tansu reassign at once.
-        lag = raw_lag(settings, f"app{unique_id}")
+        lag = group_lag(settings, f"app{unique_id}")
         assert lag > 0, (f"events missing with nothing left to consume: {diagnose(store, services, events)}; "
                          f"{costed_topic_report(settings, store, events)}")
         repaired = settle_and_repair(settings, store, events)
@@ -308,7 +293,7 @@ def test_broker_restart(store, tmp_path: Path, unique_id):
                 # (uncommitted raw lag), repaired by the documented replay.
                 on_broker = raw_event_ids(own) | stored_event_ids(store)
                 lost = [e for e in events if str(e.event_id) not in on_broker]
-                lag = raw_lag(own, f"app{unique_id}")
+                lag = group_lag(own, f"app{unique_id}")
                 print(f"\nnoida-db after the restart: {len(lost)} acknowledged raw events neither on the broker nor stored; "
                       f"raw lag {lag}")
                 events = [e for e in events if str(e.event_id) in on_broker]

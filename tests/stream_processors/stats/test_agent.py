@@ -122,3 +122,28 @@ def test_a_costed_message_priced_twice_upstream_is_counted_once(settings, topics
 
     state = wait_for(stats, 60, "statistics after raw offset 78")["state"]
     assert state["stats"]["all_time"][1] == 11 and state["stats"]["all_time"][7] == "5.25"
+
+
+def test_values_a_killed_worker_never_published_are_published_by_its_successor(settings, topics, worker_factory,
+                                                                               unique_id):
+    """A worker killed between writing a value and publishing it: its successor recovers the
+    table and publishes the value, although no message changes it again (a quiet prompt type)."""
+    from ailedger.processes import kill
+    from tests.topic_reader import group_lag
+
+    first, _ = worker_factory("first", home="node", AILEDGER_STATS_PUBLISH_SECONDS="3600")  # never publishes
+    producer = CostedProducer(settings)
+    producer.send([costed_dict(prompt_type="quiet", cost="0.5") for _ in range(4)])
+    producer.flush()
+    producer.close()
+    wait_for(lambda: group_lag(settings, f"app{unique_id}", names.COSTED) == 0, 60,
+             "the first worker's commit of the costed message")
+    assert read_topic(settings, names.PROMPT_STATS) == []
+    kill(first)
+    worker_factory("second", home="node")  # same node and tables; nothing new to consume
+
+    stats = wait_for(lambda: latest_by_key(read_topic(settings, names.PROMPT_STATS)).get(b"quiet"), 60,
+                     "the statistics of the quiet prompt type")
+    assert stats["state"]["stats"]["all_time"][1] == 4 and stats["state"]["stats"]["all_time"][7] == "2.0"
+    rows = wait_for(lambda: latest_by_key(read_topic(settings, names.DAILY_USAGE)) or None, 30, "its daily rows")
+    assert sum(row["calls"] for row in rows.values()) == 4

@@ -1,5 +1,5 @@
-from stream_processors.stats.guard import (Position, cut_sources, decide, fresh, mark, parse_source_header,
-                                          source_header)
+from stream_processors.stats.guard import (Position, counted_before, cut_sources, decide, describe_segments, fresh,
+                                          mark, parse_source_header, source_header)
 
 
 def test_a_message_past_the_applied_offset_is_applied_and_one_at_or_below_is_a_replay():
@@ -31,6 +31,20 @@ def test_a_regrouped_pricing_replay_keeps_only_the_calls_from_raw_messages_not_c
     assert fresh(applied, replay, calls) == ["c", "e", "f"]
     assert fresh(applied, Position(0, 7), calls) == calls  # no header: the costed guard only
     assert fresh(applied, Position(0, 7, raw=((3, 99, 1),)), calls) == calls  # does not cover the calls
+
+
+def test_the_segments_counted_before_are_those_at_or_below_their_partitions_mark():
+    applied = mark({}, Position(0, 5, raw=((3, 100, 2), (1, 40, 1))))
+    replay = Position(0, 6, raw=((3, 99, 4), (3, 101, 1), (1, 40, 1), (2, 0, 2)))
+    assert counted_before(applied, replay) == [(3, 99, 4), (1, 40, 1)]
+    assert counted_before(applied, Position(0, 7)) == []
+
+
+def test_skipped_segments_are_described_by_partition_with_offset_ranges():
+    segments = [(0, 12, 200), (0, 13, 5), (0, 20, 3), (3, 7, 25), (1, 4, -1)]
+    assert describe_segments(segments) == "0:12-20 (3 messages) (208 calls), 1:4, 3:7 (25 calls)"
+    assert describe_segments([(2, 5, 1), (2, 6, 1)]) == "2:5-6 (2 calls)"
+    assert describe_segments([(p, 0, 1) for p in range(9)], limit=2) == "0:0 (1 calls), 1:0 (1 calls)"
 
 
 def test_mark_never_moves_backwards():

@@ -72,6 +72,7 @@ def test_an_upstream_duplicate_is_skipped_entirely():
     t.process(msg, Position(0, 0, raw=((2, 40, -1),)))
     dup = t.process(msg, Position(0, 1, raw=((2, 40, -1),)))  # priced twice upstream: new costed offset, same raw
     assert dup.decision == "duplicate" and dup.daily == {} and dup.spend == [] and dup.snapshot is None
+    assert dup.skipped == [(2, 40, -1)]
     assert t.state.stats.all_time.calls == 1 and t.state.applied == {"c0": 1, "r2": 40}
 
 
@@ -81,7 +82,7 @@ def test_a_pricing_replay_grouped_differently_counts_only_its_new_calls_everywhe
     first = [call(cost="1", user_id="u1"), call(cost="2", user_id="u1")]
     t.process(first, Position(0, 0, raw=((2, 40, 1), (2, 41, 1))))
     again = t.process(first + [call(cost="4", user_id="u2")], Position(0, 1, raw=((2, 40, 1), (2, 41, 1), (2, 42, 1))))
-    assert again.decision == "apply"
+    assert again.decision == "apply" and again.skipped == [(2, 40, 1), (2, 41, 1)]
     assert t.state.stats.all_time.calls == 3 and t.state.stats.all_time.cost_usd == Decimal(7)
     assert sum(r.calls for r in t.rows.values()) == 3
     assert [(e[1], e[3], e[5]) for e in again.spend] == [(1, "u2", "4")]
