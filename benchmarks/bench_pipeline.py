@@ -54,6 +54,24 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+#: The packages whose versions move the figures (a fresh install takes the newest allowed).
+KEY_PACKAGES = ("faust-streaming", "mode-streaming", "aiokafka", "kafka-python", "pydantic", "pydantic-core",
+                "orjson", "rocksdict", "chdb", "clickhouse-connect", "genai-prices")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`KEY_PACKAGES` (recorded with every pipeline run)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in KEY_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds used so far by a process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -295,7 +313,7 @@ def main() -> None:
             return
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
                    "broker": args.broker, "partitions": args.partitions, "workers": args.workers, "compression": settings.compression,
-                   "load_average_at_start": os.getloadavg()[0]}
+                   "load_average_at_start": os.getloadavg()[0], "packages": package_versions()}
         measured = {"broker": broker.process.pid, **worker_pids, "sink (and the benchmark's count queries)": os.getpid()}
         if args.high_only:
             results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds, measured)

@@ -30,7 +30,7 @@ from ailedger.processes import settings_env, spawn, stop, worker_command  # noqa
 from ailedger.publishing import BatchPublisher  # noqa: E402
 from ailedger.settings import WorkerSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
-from benchmarks.bench_pipeline import cpu_seconds, machine  # noqa: E402
+from benchmarks.bench_pipeline import cpu_seconds, machine, package_versions  # noqa: E402
 
 
 def lag(settings: WorkerSettings, name: str) -> int:
@@ -112,6 +112,7 @@ def main() -> None:
                   "worker_cpu_s": round(cpu_seconds(worker.pid) - cpu_before, 1)}
         result["worker_cpu_us_per_event"] = round(result["worker_cpu_s"] * 1e6 / args.events, 1)
         result["worker_peak_rss_mb"] = peak_rss_mb(worker.pid)
+        result["packages"] = package_versions()
         print(json.dumps(result, indent=2))
         (Path(__file__).parent / "results" / f"worker-{args.broker}.json").write_text(json.dumps(result, indent=2) + "\n")
     finally:
