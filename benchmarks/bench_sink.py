@@ -46,7 +46,7 @@ from consumers.serve import _config_lookup  # noqa: E402
 from consumers.sink import TopicSink  # noqa: E402
 from consumers.sink.costed_writer import CostedCallsWriter  # noqa: E402
 from schemas.codec import dumps  # noqa: E402
-from schemas.costed_columns import encode_costed  # noqa: E402
+from schemas.costed_columns import CostedColumns, decode_costed, encode_costed  # noqa: E402
 from stream_processors.costing import cost_batch  # noqa: E402
 from stream_processors.pricing import load_catalog  # noqa: E402
 
@@ -70,6 +70,12 @@ def costed_messages(count: int, per_message: int, seed: int) -> list[tuple[bytes
                 del bucket[:per_message]
     out += [(pt.encode(), encode_costed(calls)) for pt, calls in pending.items() if calls]
     return out
+
+
+def calls_in(value: bytes) -> int:
+    """How many calls a costed message carries (columns or row form)."""
+    decoded = decode_costed(value)
+    return decoded.n if isinstance(decoded, CostedColumns) else len(decoded)
 
 
 def publish(settings: ApiSettings, messages: list[tuple[bytes, bytes]]) -> None:
@@ -123,7 +129,7 @@ def run(args) -> dict:
         prepared = time.perf_counter()
         messages = costed_messages(args.events, args.per_message, args.seed)
         publish(settings, messages)
-        expected = sum(len(orjson.loads(v)["items"]) for _, v in messages)
+        expected = sum(calls_in(value) for _, value in messages)
         print(f"published {len(messages)} messages, {expected} calls in {time.perf_counter() - prepared:.1f}s",
               file=sys.stderr)
         kafka_pacing.install()  # as Services does, before any consumer
