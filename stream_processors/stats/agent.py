@@ -55,6 +55,8 @@ PUBLISH_SECONDS = float(os.environ.get("AILEDGER_STATS_PUBLISH_SECONDS", "1.0"))
 TAKE_MESSAGES = int(os.environ.get("AILEDGER_STATS_TAKE_MESSAGES", "500"))
 TAKE_SECONDS = float(os.environ.get("AILEDGER_STATS_TAKE_SECONDS", "0.25"))
 CACHE_LIMIT = 2_000
+#: Days of daily rows published again after a recovery (today, UTC, and the days before it).
+REPUBLISH_DAYS = 3
 
 prompt_types = app.Table(tables.PROMPT_TYPES, key_type=bytes, value_type=bytes, partitions=settings.partitions)
 snapshots = app.Table(tables.SNAPSHOTS, key_type=bytes, value_type=bytes, partitions=settings.partitions)
@@ -198,8 +200,10 @@ async def _republish_prompt_types() -> None:
 
 @daily_table.on_recover
 async def _republish_daily() -> None:
-    """The same for the daily rows (a late call may change a row of any day)."""
-    _dirty_daily.update(daily_table.keys())
+    """The same for the daily rows of the last ``REPUBLISH_DAYS`` days (there is one row per day,
+    account, user and prompt type, too many to send all after every rebalance; a late call's row
+    of an older day reaches the view with its next change)."""
+    _dirty_daily.update(daily.recent_keys(daily_table.keys(), datetime.now(timezone.utc).date(), REPUBLISH_DAYS))
 
 
 @app.timer(interval=PUBLISH_SECONDS)

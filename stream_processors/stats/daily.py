@@ -8,9 +8,9 @@ each of its keys once (``group`` first, then ``apply`` per key).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import orjson
 
@@ -38,6 +38,13 @@ def encode_key(key: DayKey) -> bytes:
     """Unambiguous bytes key (ids may contain any character): a JSON array."""
     day, account, user, prompt_type = key
     return orjson.dumps([day.isoformat(), account, user, prompt_type])
+
+
+def recent_keys(keys: Iterable[bytes], today: date, days: int) -> list[bytes]:
+    """The encoded keys (:func:`encode_key`) of rows of ``today`` and the ``days - 1`` days before
+    it, or later. Compared as bytes: every key starts with ``["YYYY-MM-DD"``, nothing is decoded."""
+    first = b'["' + (today - timedelta(days=days - 1)).isoformat().encode() + b'"'
+    return [key for key in keys if key[:13] >= first]
 
 
 def decode_key(raw: bytes) -> DayKey:

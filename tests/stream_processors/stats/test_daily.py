@@ -48,3 +48,13 @@ def test_apply_keeps_the_token_order_of_a_stored_row_and_adds_missing_buckets():
     assert list(row.tokens) == ["output_tokens", "input_tokens", "cache_read_tokens", "cache_write_tokens",
                                 "reasoning_tokens"]
     assert row.tokens["input_tokens"] == 12 and row.total_tokens == 6 + 11
+
+
+def test_recent_keys_are_the_rows_of_the_last_days_whatever_the_ids():
+    from datetime import date
+
+    today = date(2026, 12, 7)
+    keys = {d: daily.encode_key((today - timedelta(days=d), '"acme"', "u,1", "chat")) for d in range(-1, 6)}
+    recent = daily.recent_keys(keys.values(), today, 3)
+    assert sorted(recent) == sorted(keys[d] for d in (-1, 0, 1, 2))  # tomorrow (clock skew) too
+    assert daily.recent_keys(keys.values(), today, 1) == [keys[-1], keys[0]]
