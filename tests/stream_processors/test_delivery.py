@@ -18,8 +18,8 @@ from ailedger import topics as names
 from ailedger.topics import create_topics
 from tests.conftest import requires_kafka_semantics
 from tests.consumers.conftest import publish, wait_for
-from tests.consumers.test_fault_tolerance import priced_events, raw_lag
-from tests.topic_reader import costed_items, read_topic
+from tests.consumers.test_fault_tolerance import priced_events
+from tests.topic_reader import costed_items, group_lag, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def test_a_refused_costed_message_stops_the_worker_and_loses_nothing(settings, w
     publish(settings, events, batch_size=50)
 
     wait_for(lambda: worker.poll() is not None, timeout=60)  # the refusal should end it
-    assert raw_lag(settings, f"app{unique_id}") > 0, "the refused run's raw offsets were committed: calls lost"
+    assert group_lag(settings, f"app{unique_id}") > 0, "the refused run's raw offsets were committed: calls lost"
     assert worker.poll() is not None, "the worker went on after the broker refused its costed messages"
     text = log.read_text()
     assert "were not delivered" in text and "MessageSizeTooLarge" in text
@@ -97,7 +97,7 @@ def test_a_refused_changelog_record_stops_the_worker_and_the_statistics_stay_exa
     publish(settings, events, batch_size=50)
 
     wait_for(lambda: worker.poll() is not None, timeout=60)  # the refusal should end it
-    assert raw_lag(settings, app_id, names.COSTED) > 0, "the statistics' costed offsets were committed"
+    assert group_lag(settings, app_id, names.COSTED) > 0, "the statistics' costed offsets were committed"
     assert worker.poll() is not None, \
         f"the worker went on after the broker refused its changelog records: {log.read_text()[-3000:]}"
     assert "were not delivered" in log.read_text()
