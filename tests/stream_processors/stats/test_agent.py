@@ -14,7 +14,7 @@ from stream_processors.stats import prompt_stats, tables
 from stream_processors.stats.calls import parse_costed
 from tests.stream_processors.stats.factories import NOW, costed_dict
 from tests.stream_processors.stats.live import CostedProducer, latest_by_key, wait_for
-from tests.topic_reader import read_topic
+from tests.topic_reader import group_lag, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +129,6 @@ def test_values_a_killed_worker_never_published_are_published_by_its_successor(s
     """A worker killed between writing a value and publishing it: its successor recovers the
     table and publishes the value, although no message changes it again (a quiet prompt type)."""
     from ailedger.processes import kill
-    from tests.topic_reader import group_lag
 
     first, _ = worker_factory("first", home="node", AILEDGER_STATS_PUBLISH_SECONDS="3600")  # never publishes
     producer = CostedProducer(settings)
