@@ -26,6 +26,7 @@ def main() -> None:
     quick = parser.parse_args().quick
     run(str(HERE / "bench_pricing.py"), "--write")
     run(str(HERE / "bench_stats.py"), "--write", "--label", "make bench")
+    run(str(HERE / "bench_worker_stages.py"), "--write", "--label", "make bench")
     run(str(HERE / "bench_insert_size.py"), "--events", "20000" if quick else "40000")
     run(str(HERE / "bench_sink.py"), "--events", "40000" if quick else "80000", "--label", "make bench")
     run(str(HERE / "bench_fetch_pacing.py"), "--seconds", "5" if quick else "10")
