@@ -53,11 +53,12 @@ from stream_processors.pricing import load_catalog  # noqa: E402
 RESULTS = Path(__file__).parent / "results" / "sink.json"
 
 
-def costed_messages(count: int, per_message: int, seed: int) -> list[tuple[bytes, bytes]]:
-    """(key, value) of costed messages: demo traffic priced in raw batches of 200, then packed
-    ``per_message`` calls per message per prompt type (the costed topic's key)."""
+def costed_messages(count: int, per_message: int, seed: int, days: float = 7) -> list[tuple[bytes, bytes]]:
+    """(key, value) of costed messages: demo traffic over the last ``days`` days priced in raw
+    batches of 200, then packed ``per_message`` calls per message per prompt type (the costed
+    topic's key)."""
     catalog = load_catalog(None)
-    events = [orjson.loads(dumps(e)) for e in generate(count, seed=seed)]
+    events = [orjson.loads(dumps(e)) for e in generate(count, days=days, seed=seed)]
     pending: dict[str, list] = {}
     out = []
     for start in range(0, len(events), 200):
@@ -127,7 +128,7 @@ def run(args) -> dict:
                                **overrides)
         create_topics(settings)
         prepared = time.perf_counter()
-        messages = costed_messages(args.events, args.per_message, args.seed)
+        messages = costed_messages(args.events, args.per_message, args.seed, args.days)
         publish(settings, messages)
         expected = sum(calls_in(value) for _, value in messages)
         print(f"published {len(messages)} messages, {expected} calls in {time.perf_counter() - prepared:.1f}s",
@@ -177,6 +178,7 @@ def run(args) -> dict:
             "events": expected,
             "messages": len(messages),
             "partitions": args.partitions,
+            "days": args.days,
             "wall_s": round(wall, 2),
             "cpu_s": round(cpu, 2),
             "cpu_us_per_event": round(cpu / expected * 1e6, 1),
@@ -203,6 +205,8 @@ def main() -> None:
     parser.add_argument("--per-message", type=int, default=200)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--days", type=float, default=7,
+                        help="the calls' times spread over this many days (0.01: live traffic, all within minutes)")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--flush-rows", type=int, default=0, help="override AILEDGER_FLUSH_ROWS")
     parser.add_argument("--label", default="current")

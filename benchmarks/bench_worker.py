@@ -4,7 +4,7 @@ worker group's committed offsets reach the end of the raw and costed topics). Pr
 statistics, snapshots, daily usage and alerts all run. The worker's CPU is counted over the same
 window, so it covers all of its work on these events.
 
-    python benchmarks/bench_worker.py [--events 60000] [--broker noida|tansu]
+    python benchmarks/bench_worker.py [--events 60000] [--broker noida|tansu] [--days 7]
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument("--broker", choices=("noida", "tansu"), default="noida")
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--days", type=float, default=7,
+                        help="the events' times spread over this many days (0.01: live traffic, all within minutes)")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="ailedger-bench-worker-"))
     broker = (start_tansu if args.broker == "tansu" else start_broker)(home / "broker", free_port())
@@ -87,7 +89,7 @@ def main() -> None:
         # The clock and the CPU count start before the events are published, so every event's
         # work is inside the window (counting from the worker's first commit, as before, left out
         # whatever it did before that commit: up to a quarter of the events, in some runs only).
-        events = list(generate(args.events, seed=4))
+        events = list(generate(args.events, days=args.days, seed=4))
         cpu_before = cpu_seconds(worker.pid)
         started = time.perf_counter()
         publish(settings, events)
@@ -104,7 +106,7 @@ def main() -> None:
             time.sleep(0.5)
         total = time.perf_counter() - started
         result = {"machine": machine(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  "load_average_at_start": os.getloadavg()[0], "broker": args.broker, "events": args.events,
+                  "load_average_at_start": os.getloadavg()[0], "broker": args.broker, "events": args.events, "days": args.days,
                   "compression": settings.compression,
                   "priced_s": round(priced_s, 1), "caught_up_s": round(total, 1),
                   "events_per_s_priced": round(args.events / priced_s),
