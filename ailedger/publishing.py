@@ -36,10 +36,16 @@ class BatchPublisher:
         self.published = 0
 
     def add(self, event: AICallEvent) -> None:
-        batch = self._pending[event.account_id]
-        batch.append(event_to_dict(event))
+        self.add_item(event_to_dict(event))
+
+    def add_item(self, item: dict) -> None:
+        """Add an event already in its wire form (:func:`~schemas.codec.event_to_dict` of a
+        validated event): it is not validated again."""
+        account_id = item["account_id"]
+        batch = self._pending[account_id]
+        batch.append(item)
         if len(batch) >= self.batch_size:
-            self._send(event.account_id)
+            self._send(account_id)
 
     def add_all(self, events: Iterable[AICallEvent]) -> None:
         for event in events:
