@@ -2,7 +2,9 @@
 can, and the clock runs until every one is priced and the live statistics have caught up (the
 worker group's committed offsets reach the end of the raw and costed topics). Pricing,
 statistics, snapshots, daily usage and alerts all run. The worker's CPU is counted over the same
-window, so it covers all of its work on these events.
+window, so it covers all of its work on these events. The messages the worker wrote per 1,000
+events are counted by topic (costed calls, each table's changelog, the live views): per-key
+table writes and sends are a large part of its cost.
 
     python benchmarks/bench_worker.py [--events 60000] [--broker noida|tansu] [--days 7]
 """
@@ -34,14 +36,33 @@ from benchmarks.bench_pipeline import cpu_seconds, machine, package_versions  # 
 
 
 def lag(settings: WorkerSettings, name: str) -> int:
-    """Messages of topic ``name`` the worker group has not committed yet."""
+    """Messages of topic ``name`` the worker group has not committed yet. Per partition at
+    least 0: Tansu can report an end offset one below a committed offset (its ListOffsets
+    answer lags the log), and a negative lag there hid a positive one elsewhere, or never let
+    the sum reach 0 (the warm-up then waited 180 s and failed)."""
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id,
                              enable_auto_commit=False)
     try:
         topic = settings.topic(name)
         tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
         ends = consumer.end_offsets(tps)
-        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+        return sum(max(0, ends[tp] - (consumer.committed(tp) or 0)) for tp in tps)
+    finally:
+        consumer.close()
+
+
+def messages_written(settings: WorkerSettings) -> dict[str, int]:
+    """Messages on each topic of this run (sum of end offsets), by name without the prefix:
+    the costed topic, the tables' changelogs and the live views."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    try:
+        names = [name for name in consumer.topics() if name.startswith(settings.topic_prefix) or "changelog" in name]
+        tps = [TopicPartition(name, p) for name in names for p in (consumer.partitions_for_topic(name) or ())]
+        out: dict[str, int] = {}
+        for tp, end in consumer.end_offsets(tps).items():
+            short = tp.topic.removeprefix(settings.topic_prefix).removeprefix(f"{settings.app_id}-")
+            out[short] = out.get(short, 0) + end
+        return out
     finally:
         consumer.close()
 
@@ -90,6 +111,7 @@ def main() -> None:
         # work is inside the window (counting from the worker's first commit, as before, left out
         # whatever it did before that commit: up to a quarter of the events, in some runs only).
         events = list(generate(args.events, days=args.days, seed=4))
+        written_before = messages_written(settings)
         cpu_before = cpu_seconds(worker.pid)
         started = time.perf_counter()
         publish(settings, events)
@@ -114,6 +136,10 @@ def main() -> None:
                   "worker_cpu_s": round(cpu_seconds(worker.pid) - cpu_before, 1)}
         result["worker_cpu_us_per_event"] = round(result["worker_cpu_s"] * 1e6 / args.events, 1)
         result["worker_peak_rss_mb"] = peak_rss_mb(worker.pid)
+        written = messages_written(settings)
+        result["messages_per_1000_events"] = {
+            name: round((count - written_before.get(name, 0)) * 1000 / args.events, 1)
+            for name, count in sorted(written.items()) if count > written_before.get(name, 0)}
         result["packages"] = package_versions()
         print(json.dumps(result, indent=2))
         (Path(__file__).parent / "results" / f"worker-{args.broker}.json").write_text(json.dumps(result, indent=2) + "\n")

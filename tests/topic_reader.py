@@ -38,14 +38,16 @@ def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False,
 
 
 def group_lag(settings: CommonSettings, group: str, name: str = "") -> int:
-    """Messages of the raw topic (or of topic ``name``) consumer group ``group`` has not committed."""
+    """Messages of the raw topic (or of topic ``name``) consumer group ``group`` has not committed,
+    per partition at least 0 (Tansu can report an end offset below a committed offset, and a
+    negative lag on one partition would hide a positive one on another)."""
     from ailedger.topics import RAW
 
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
     try:
         tps = [TopicPartition(settings.topic(name or RAW), p) for p in range(settings.partitions)]
         ends = consumer.end_offsets(tps)
-        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
+        return sum(max(0, ends[tp] - (consumer.committed(tp) or 0)) for tp in tps)
     finally:
         consumer.close()
 
