@@ -128,7 +128,8 @@ def main() -> None:
             time.sleep(0.5)
         total = time.perf_counter() - started
         result = {"machine": machine(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  "load_average_at_start": os.getloadavg()[0], "broker": args.broker, "events": args.events, "days": args.days,
+                  "load_average_at_start": os.getloadavg()[0], "broker": args.broker, "events": args.events,
+                  "days": args.days,
                   "compression": settings.compression,
                   "priced_s": round(priced_s, 1), "caught_up_s": round(total, 1),
                   "events_per_s_priced": round(args.events / priced_s),

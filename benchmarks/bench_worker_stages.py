@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from ailedger import gc_tuning  # noqa: E402
 from ailedger.demo_traffic import generate  # noqa: E402
+from ailedger.settings import WorkerSettings  # noqa: E402
 from benchmarks.bench_pipeline import machine, package_versions  # noqa: E402
 from benchmarks.bench_stats import fold, read_calls  # noqa: E402
 from schemas.codec import encode_batch, event_to_dict, parse_batch  # noqa: E402
@@ -48,8 +49,10 @@ from stream_processors.pricing import load_catalog  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "worker_stages.json"
 RAW_EVENTS = 200  # events per raw message (the SDK's batch)
-RUN_MESSAGES = 60  # raw messages per pricing run (AILEDGER_TAKE_MESSAGES)
-COSTED_CALLS = 500  # calls per costed message (AILEDGER_MAX_COSTED_BATCH)
+_DEFAULTS = WorkerSettings.model_fields
+RUN_MESSAGES = _DEFAULTS["take_messages"].default  # raw messages per pricing run
+COSTED_CALLS = _DEFAULTS["max_costed_batch"].default  # calls per costed message
+COSTED_BYTES = _DEFAULTS["max_costed_bytes"].default
 STAGES = ("validate", "price", "encode", "read", "plan")
 
 
@@ -79,7 +82,7 @@ def one_round(raws: list[bytes], catalog, rules: AlertRules, now: datetime) -> d
                 run.setdefault(prompt_type, []).extend(calls)
         for prompt_type, calls in run.items():
             costed.setdefault(prompt_type, []).extend(
-                value for _, value in encode_costed_messages(calls, COSTED_CALLS, 16 * 1024 * 1024))
+                value for _, value in encode_costed_messages(calls, COSTED_CALLS, COSTED_BYTES))
     spent["encode"] = clock() - start
     start = clock()
     calls = {prompt_type: read_calls(messages) for prompt_type, messages in costed.items()}
