@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from ailedger import topics as topic_names
 from ailedger.demo_traffic import generate
 from ailedger.publishing import BatchPublisher
 from schemas.codec import event_to_dict, parse_batch
 from tests.topic_reader import read_topic
+
+pytestmark = pytest.mark.integration
 
 
 def test_events_and_their_wire_forms_are_published_alike_keyed_by_account(topics):
