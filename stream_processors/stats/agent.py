@@ -14,6 +14,8 @@ changelog record goes to that event's partition.
 The API process cannot read these tables, so changed values are also published every
 ``AILEDGER_STATS_PUBLISH_SECONDS`` (default 1 s) to the compacted topics ``ai.prompt-stats.v1``
 (key: prompt type; statistics state + latest call) and ``ai.daily-usage.v1`` (key: daily key).
+A daily row older than yesterday (a late call's) is sent by the run that changed it instead, before
+the run is acked: a recovery publishes only the last ``REPUBLISH_DAYS`` days again.
 """
 
 from __future__ import annotations
@@ -118,16 +120,23 @@ async def _apply(prompt_type: str, messages: list[Message], event: Any, now: dat
     if result.skipped:
         log.info("%s: calls of %d raw messages counted before, not again (priced again after a restart): %s",
                  prompt_type, len(result.skipped), describe_segments(result.skipped))
+    today, late = now.date(), []
     with writing_as(event):
         if result.state is not None:
             encoded = orjson.dumps(result.state.to_wire())
             prompt_types[key] = encoded
             _decoded[key] = (encoded, result.state)
         for day_key, row in result.daily.items():
-            daily_table[day_keys[day_key]] = row.model_dump_json().encode()
-            _dirty_daily.add(day_keys[day_key])
+            raw_key, value = day_keys[day_key], row.model_dump_json().encode()
+            daily_table[raw_key] = value
+            if daily.sent_with_run(day_key[0], today, REPUBLISH_DAYS):
+                late.append((raw_key, value))
+            else:
+                _dirty_daily.add(raw_key)
         if result.snapshot is not None:
             snapshots[key] = result.snapshot.model_dump_json().encode()
+    for raw_key, value in late:  # part of the run: delivered before it is acked
+        await delivery.send(daily_topic, key=raw_key, value=value)
     await send_alerts(result.alerts)
     _dirty_prompt_types.add(key)
     config = views.creator.check(prompt_type, messages[0][1][0].operation)
@@ -201,8 +210,8 @@ async def _republish_prompt_types() -> None:
 @daily_table.on_recover
 async def _republish_daily() -> None:
     """The same for the daily rows of the last ``REPUBLISH_DAYS`` days (there is one row per day,
-    account, user and prompt type, too many to send all after every rebalance; a late call's row
-    of an older day reaches the view with its next change)."""
+    account, user and prompt type, too many to send all after every rebalance). An older row
+    never waits for the timer: the run that changed it sent it (:func:`daily.sent_with_run`)."""
     _dirty_daily.update(daily.recent_keys(daily_table.keys(), datetime.now(timezone.utc).date(), REPUBLISH_DAYS))
 
 

@@ -47,6 +47,15 @@ def recent_keys(keys: Iterable[bytes], today: date, days: int) -> list[bytes]:
     return [key for key in keys if key[:13] >= first]
 
 
+def sent_with_run(day: date, today: date, republish_days: int) -> bool:
+    """Whether a changed row of ``day`` is published by the run that changed it, before the run
+    is acked, rather than by the timer: a row older than what a recovery publishes again
+    (:func:`recent_keys` of ``republish_days``), with one day of margin for a recovery after
+    midnight. Such rows are the rare late calls; a worker killed after its run was committed but
+    before the timer published them would otherwise leave them off the view until they change."""
+    return day < today - timedelta(days=republish_days - 2)
+
+
 def decode_key(raw: bytes) -> DayKey:
     day, account, user, prompt_type = orjson.loads(raw)
     return date.fromisoformat(day), account, user, prompt_type

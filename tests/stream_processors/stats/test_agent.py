@@ -132,17 +132,26 @@ def test_values_a_killed_worker_never_published_are_published_by_its_successor(s
 
     first, _ = worker_factory("first", home="node", AILEDGER_STATS_PUBLISH_SECONDS="3600")  # never publishes
     producer = CostedProducer(settings)
-    producer.send([costed_dict(prompt_type="quiet", cost="0.5") for _ in range(4)])
+    late = NOW - timedelta(days=10)  # a late call: its row is older than a recovery publishes again
+    producer.send([costed_dict(prompt_type="quiet", cost="0.5") for _ in range(4)]
+                  + [costed_dict(prompt_type="quiet", cost="0.25", at=late)])
     producer.flush()
     producer.close()
     wait_for(lambda: group_lag(settings, f"app{unique_id}", names.COSTED) == 0, 60,
              "the first worker's commit of the costed message")
     assert read_topic(settings, names.PROMPT_STATS) == []
+    sent = latest_by_key(read_topic(settings, names.DAILY_USAGE))  # before the commit, with its run
+    assert [(row["day"], row["calls"]) for row in sent.values()] == [(late.date().isoformat(), 1)]
     kill(first)
     worker_factory("second", home="node")  # same node and tables; nothing new to consume
 
     stats = wait_for(lambda: latest_by_key(read_topic(settings, names.PROMPT_STATS)).get(b"quiet"), 60,
                      "the statistics of the quiet prompt type")
-    assert stats["state"]["stats"]["all_time"][1] == 4 and stats["state"]["stats"]["all_time"][7] == "2.0"
-    rows = wait_for(lambda: latest_by_key(read_topic(settings, names.DAILY_USAGE)) or None, 30, "its daily rows")
-    assert sum(row["calls"] for row in rows.values()) == 4
+    assert stats["state"]["stats"]["all_time"][1] == 5 and stats["state"]["stats"]["all_time"][7] == "2.25"
+    def daily_rows():
+        rows = latest_by_key(read_topic(settings, names.DAILY_USAGE))
+        return rows if len(rows) == 2 else None
+
+    rows = wait_for(daily_rows, 30, "its daily rows: today's, published again, and the late call's")
+    assert sorted((row["day"], row["calls"]) for row in rows.values()) == sorted(
+        [(late.date().isoformat(), 1), (NOW.date().isoformat(), 4)])

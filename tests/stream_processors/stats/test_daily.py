@@ -58,3 +58,17 @@ def test_recent_keys_are_the_rows_of_the_last_days_whatever_the_ids():
     recent = daily.recent_keys(keys.values(), today, 3)
     assert sorted(recent) == sorted(keys[d] for d in (-1, 0, 1, 2))  # tomorrow (clock skew) too
     assert daily.recent_keys(keys.values(), today, 1) == [keys[-1], keys[0]]
+
+
+def test_rows_a_recovery_would_not_publish_again_are_sent_with_their_run():
+    """Every day is either published again by a recovery (the timer's rows) or sent with the run
+    that changed it, with a day of overlap for a recovery after midnight."""
+    from datetime import date
+
+    today = date(2026, 12, 7)
+    with_run = {d for d in range(-1, 6) if daily.sent_with_run(today - timedelta(days=d), today, 3)}
+    assert with_run == {2, 3, 4, 5}
+    for d in range(-1, 6):  # the day after: what the run left to the timer is recovered again
+        key = daily.encode_key((today - timedelta(days=d), "acme", "u1", "chat"))
+        recovered = daily.recent_keys([key], today + timedelta(days=1), 3) == [key]
+        assert recovered or d in with_run
