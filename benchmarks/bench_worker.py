@@ -28,6 +28,7 @@ from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 from ailedger import topics  # noqa: E402
 from ailedger.broker import free_port, start_broker, start_tansu  # noqa: E402
 from ailedger.demo_traffic import generate  # noqa: E402
+from ailedger.lag import group_lag  # noqa: E402
 from ailedger.processes import settings_env, spawn, stop, worker_command  # noqa: E402
 from ailedger.publishing import BatchPublisher  # noqa: E402
 from ailedger.settings import WorkerSettings  # noqa: E402
@@ -36,19 +37,11 @@ from benchmarks.bench_pipeline import cpu_seconds, machine, package_versions  # 
 
 
 def lag(settings: WorkerSettings, name: str) -> int:
-    """Messages of topic ``name`` the worker group has not committed yet. Per partition at
-    least 0: Tansu can report an end offset one below a committed offset (its ListOffsets
-    answer lags the log), and a negative lag there hid a positive one elsewhere, or never let
-    the sum reach 0 (the warm-up then waited 180 s and failed)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=settings.app_id,
-                             enable_auto_commit=False)
-    try:
-        topic = settings.topic(name)
-        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
-        ends = consumer.end_offsets(tps)
-        return sum(max(0, ends[tp] - (consumer.committed(tp) or 0)) for tp in tps)
-    finally:
-        consumer.close()
+    """Messages of topic ``name`` the worker group has not committed yet (:func:`ailedger.lag.group_lag`)."""
+    behind = group_lag(settings.bootstrap_servers, settings.app_id, settings.topic(name))
+    if behind is None:
+        raise SystemExit(f"the broker has no topic {settings.topic(name)}")
+    return behind
 
 
 def messages_written(settings: WorkerSettings) -> dict[str, int]:

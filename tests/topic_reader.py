@@ -38,18 +38,15 @@ def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False,
 
 
 def group_lag(settings: CommonSettings, group: str, name: str = "") -> int:
-    """Messages of the raw topic (or of topic ``name``) consumer group ``group`` has not committed,
-    per partition at least 0 (Tansu can report an end offset below a committed offset, and a
-    negative lag on one partition would hide a positive one on another)."""
+    """Messages of the raw topic (or of topic ``name``) consumer group ``group`` has not committed
+    (:func:`ailedger.lag.group_lag`, each partition at least 0); the topic must exist."""
+    from ailedger.lag import group_lag as lag_of
     from ailedger.topics import RAW
 
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(settings.topic(name or RAW), p) for p in range(settings.partitions)]
-        ends = consumer.end_offsets(tps)
-        return sum(max(0, ends[tp] - (consumer.committed(tp) or 0)) for tp in tps)
-    finally:
-        consumer.close()
+    topic = settings.topic(name or RAW)
+    behind = lag_of(settings.bootstrap_servers, group, topic)
+    assert behind is not None, f"the broker has no topic {topic}"
+    return behind
 
 
 def costed_items(raw: bytes) -> list[Any]:
