@@ -94,10 +94,6 @@ def publish(settings: ApiSettings, messages: list[tuple[bytes, bytes]]) -> None:
         producer.close()
 
 
-def count(store: Store) -> int:
-    return int(store.rows("SELECT count() FROM ai_calls")[1][0][0])
-
-
 def thread_cpu() -> dict[str, float]:
     """CPU seconds of this process's threads, by thread name (Linux; ClickHouse names its own)."""
     out: dict[str, float] = {}
@@ -150,8 +146,8 @@ def run(args) -> dict:
         thread.start()
         first_row = None
         shown = wall0
-        while True:
-            n = count(store)
+        while True:  # the sink's own counters, not a count query every 0.1 s (~1 µs/event of this process)
+            n = sink.stats.rows_written + sink.stats.rows_skipped  # stored once counted (insert, then count)
             if time.perf_counter() - shown > 5:
                 shown = time.perf_counter()
                 print(f"{shown - wall0:.0f}s: {n} of {expected} rows; {sink.stats}", file=sys.stderr)
@@ -161,7 +157,7 @@ def run(args) -> dict:
                 break
             if time.perf_counter() - wall0 > args.timeout:
                 raise SystemExit(f"timeout: {n} of {expected} rows after {args.timeout}s; stats {sink.stats}")
-            time.sleep(0.1)
+            time.sleep(0.02)
         end = time.perf_counter()
         wall, cpu = end - wall0, time.process_time() - cpu0
         threads = {name: round(spent - threads0.get(name, 0.0), 2) for name, spent in thread_cpu().items()}
