@@ -32,7 +32,8 @@ ERRORS = [("RateLimitError", "429 rate limit exceeded"), ("APITimeoutError", "re
 
 
 def generate(count: int, days: int = 7, seed: int = 7, now: datetime | None = None) -> Iterator[AICallEvent]:
-    """``count`` events spread over the last ``days`` days with a daytime peak."""
+    """``count`` events spread over the last ``days`` days with a daytime peak (over a day or more;
+    below a day, e.g. 0.01 for live traffic, every event lies within the last ``days`` days)."""
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc)
     weights = [m[2] for m in MODELS]
@@ -44,7 +45,7 @@ def generate(count: int, days: int = 7, seed: int = 7, now: datetime | None = No
         age = timedelta(seconds=rng.random() * days * 86400)
         at = now - age
         hour = at.hour
-        if 1 <= hour <= 6 and rng.random() < 0.6:  # quieter at night
+        if days >= 1 and 1 <= hour <= 6 and rng.random() < 0.6:  # quieter at night (live traffic stays live)
             at -= timedelta(hours=8)
         prompt = int(rng.lognormvariate(0, 0.6) * typ_in)
         cached_prompt = int(prompt * cache_share * rng.random())
