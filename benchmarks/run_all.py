@@ -29,6 +29,7 @@ def main() -> None:
     run(str(HERE / "bench_worker_stages.py"), "--write", "--label", "make bench")
     run(str(HERE / "bench_insert_size.py"), "--events", "20000" if quick else "40000")
     run(str(HERE / "bench_sink.py"), "--events", "40000" if quick else "80000", "--label", "make bench")
+    run(str(HERE / "bench_version_lookup.py"), "--write", "--stored", "3000000" if quick else "10000000")
     run(str(HERE / "bench_fetch_pacing.py"), "--seconds", "5" if quick else "10")
     run(str(HERE / "bench_fetch_wait.py"))
     run(str(HERE / "bench_worker.py"), "--events", "30000" if quick else "60000")

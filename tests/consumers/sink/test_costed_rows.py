@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal, localcontext
 
 import orjson
@@ -197,3 +197,40 @@ def test_switched_off_prompt_type_is_not_stored(store):
     writer = CostedCallsWriter(lambda prompt_type: (prompt_type != off, False))
     inserted, failures = sink(store, writer, items)
     assert failures == [] and inserted == sum(1 for i in items if i["event"]["prompt_type"] != off)
+
+
+def _at(when: str) -> list:
+    row = [None] * len(rows_module.AI_CALLS_COLUMNS) + ["live"]
+    row[rows_module.OCCURRED_AT] = when
+    return row
+
+
+def test_the_version_lookup_is_cut_where_six_hours_or_more_hold_no_rows():
+    live = [_at(f"2026-12-07 09:{m:02}:00.000") for m in range(0, 60, 7)] + [_at("2026-12-07 10:02:10.500")]
+    assert rows_module.time_ranges(live) == [live]  # adjacent hours: one range
+    early = _at("2026-12-07 03:59:59.000")
+    assert rows_module.time_ranges([*live, early]) == [[early, *live]]  # 5 empty hours: not worth a query
+    late, older = _at("2026-12-01 19:25:39.074"), _at("2026-11-30 03:00:00.000")
+    groups = rows_module.time_ranges([*live[:3], late, *live[3:], older])
+    assert groups == [[older], [late], live]  # each late call a range of its own, in time order
+    spread = [_at(f"2026-11-{day:02} {hour:02}:00:00.000") for day in range(1, 29) for hour in (3, 15)]
+    groups = rows_module.time_ranges(spread)
+    assert len(groups) == 8 and sorted(r[rows_module.OCCURRED_AT] for g in groups for r in g) == \
+        sorted(r[rows_module.OCCURRED_AT] for r in spread)  # at most 8 ranges; every row once
+
+
+def test_version_check_finds_calls_across_time_ranges(store, monkeypatch):
+    """Live calls with late ones days apart: each range's query finds its calls again, also when
+    there are more gaps than ranges allowed (ranges then span gaps)."""
+    items = costed_items(12)
+    now = datetime.now(timezone.utc)
+    for i, item in enumerate(items):
+        days = (0, 0, 0, 2, 2, 9)[i % 6]
+        item["event"]["occurred_at"] = (now.replace(microsecond=0) - timedelta(days=days, seconds=i)).isoformat()
+    writer = CostedCallsWriter()
+    assert sink(store, writer, items)[0] == 12
+    assert sink(store, writer, items)[0] == 0
+    monkeypatch.setattr(rows_module, "_MAX_TIME_RANGES", 2)
+    assert sink(store, writer, items)[0] == 0
+    _, totals = store.rows("SELECT sum(calls) FROM ai_calls_daily")
+    assert totals == [(12,)]
