@@ -43,12 +43,11 @@ def list_specs(args) -> int:
 
 def show_lag(args) -> int:
     from ailedger.lag import stage_lags
-    from ailedger.settings import SinkSettings, WorkerSettings
-    from consumers.alerts.delivery import AlertDeliverySettings
+    from ailedger.settings import CommonSettings
+    from consumers.api.pipeline import lag_groups
 
-    worker, sink = WorkerSettings(), SinkSettings()
-    lags = stage_lags(worker, app_id=worker.app_id, sink_group=sink.sink_group,
-                      alert_group=AlertDeliverySettings().alert_delivery_group)
+    settings = CommonSettings()
+    lags = stage_lags(settings, **lag_groups(settings))
     print(f"{'stage':26} {'group':32} {'topic':28} behind")
     over = []
     for lag in lags:

@@ -2,7 +2,8 @@
 
 The serve process owns the store (one per process) and runs this app with uvicorn on
 127.0.0.1. Endpoints: reports (JSON or CSV), the calls explorer, ratings, pricing (admin),
-read-only SQL (admin), ``/healthz``, ``/openapi.json`` and the dashboard at ``/``.
+read-only SQL (admin), each stage's lag (admin, ``/v1/pipeline/lag``), ``/healthz``, ``/openapi.json``
+and the dashboard at ``/``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ailedger import __version__
 from ailedger.settings import CommonSettings
-from consumers.api import keys, pricing, ratings
+from consumers.api import keys, pipeline, pricing, ratings
 from consumers.api.auth import Principal, authenticate, require_admin
 from consumers.clickhouse.store import Store
 from consumers.reports import REGISTRY, ReportError, ReportParams, ReportResult, UnknownReport, run_report
@@ -151,6 +152,7 @@ def create_app(settings: CommonSettings, store: Store, *, publisher: Publisher |
     app.include_router(ratings.router)
     app.include_router(pricing.router)
     app.include_router(keys.router)
+    app.include_router(pipeline.router)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -1,4 +1,5 @@
-/* The overview: filters, KPI cards, charts, heatmap, model matrix, anomalies and alerts. */
+/* The overview: filters, KPI cards, charts, heatmap, model matrix, anomalies, alerts and the
+   pipeline's lag (admins). */
 "use strict";
 
 const charts = {};
@@ -138,6 +139,26 @@ function renderTables(analysis, alerts) {
   ], alerts.rows, {empty: "no alerts"});
 }
 
+/* Each stage's lag, for admins (others never see the card); refreshed on its own timer. */
+async function loadPipeline() {
+  const card = document.getElementById("pipeline-card");
+  try {
+    if (!(await api.get("/v1/whoami")).is_admin) return;
+    const answer = await api.get("/v1/pipeline/lag");
+    document.getElementById("pipeline-checked").textContent =
+      "messages each stage has not processed yet, at " + fmt.time(answer.checked_at);
+    renderTable(document.getElementById("pipeline"), [
+      {key: "stage", label: "stage"},
+      {key: "behind", label: "behind", num: true, fmt: v => v === null ? "no topic"
+        : v === 0 ? '<span class="badge ok">caught up</span>' : fmt.int(v)},
+      {key: "group", label: "consumer group"}, {key: "topic", label: "topic"},
+    ], answer.stages, {empty: "no stages"});
+    card.hidden = false;
+  } catch (e) {
+    card.hidden = true;  /* the reports say what is wrong with the key or the server */
+  }
+}
+
 function wireCsvLinks() {
   document.querySelectorAll("a.csv[data-report]").forEach(a => {
     a.href = csvHref(a.dataset.report, a.dataset.section || "");
@@ -178,4 +199,6 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("a.csv").forEach(wireCsvLink);
   setupExplorer();
   refresh();
+  loadPipeline();
+  setInterval(loadPipeline, 15000);
 });

@@ -1,5 +1,6 @@
 """The dashboard in a real headless Chromium: it loads without console errors, its charts hold
-the seeded data, the date filter changes the numbers and the CSV links download CSV."""
+the seeded data, the pipeline card lists the stages, the date filter changes the numbers and the
+CSV links download CSV."""
 
 from __future__ import annotations
 
@@ -84,6 +85,11 @@ def test_dashboard_renders_seeded_data_filters_and_downloads(served, browser):
     prompt_types = [row.text.split()[0] for row in browser.find_elements("css selector", "#prompt-types tbody tr")]
     assert sorted(prompt_types) == ["chat", "summarize"]
     assert "no alerts" in text(browser, "alerts")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(lambda d: d.find_element("id", "pipeline-card").is_displayed())
+    stages = [row.text for row in browser.find_elements("css selector", "#pipeline tbody tr")]
+    assert len(stages) == 6 and stages[0].startswith("pricing (worker) no topic")  # none created here
 
     browser.find_element("css selector", ".presets button[data-days='7']").click()
     wait_loaded(browser, 2)
