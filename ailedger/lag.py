@@ -29,9 +29,9 @@ def group_lag(bootstrap_servers: str | list[str], group: str, topic: str) -> int
     """Messages of ``topic`` that consumer group ``group`` has not committed (a partition without
     a committed offset counts from 0), or ``None`` when the broker has no such topic.
 
-    Per partition at least 0: Tansu can report an end offset one below an offset committed on
-    it (its ListOffsets answer lags its log), and a negative lag on one partition would hide a
-    positive one on another."""
+    Per partition at least 0: Tansu answers the end offset as its last record batch's base
+    offset + 1, below an offset committed after a batch of several records (README, brokers),
+    and a negative lag on one partition would hide a positive one on another."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
     try:
         partitions = consumer.partitions_for_topic(topic)

@@ -229,10 +229,10 @@ def time_ranges(rows: list[list[Any]]) -> list[list[list[Any]]]:
     between two rows' hours, at the widest such gaps, into at most :data:`_MAX_TIME_RANGES`
     groups. A lookup's time range covers every account's rows in it, so one late call in a flush
     of live calls widened it from seconds to days: with 10 million stored calls over a week, a
-    lookup of 5,000 ids took 121 ms instead of 28 (``benchmarks/bench_version_lookup.py``). The
-    late call now gets a query of its own (34 ms for both). Each query costs a few milliseconds
-    even on a small table, so shorter gaps (spread traffic: a backfill, the benchmarks' floods)
-    are not cut."""
+    lookup of 5,000 ids took 121-142 ms instead of 28-39 (``benchmarks/bench_version_lookup.py``).
+    The late call now gets a query of its own (34-37 ms for both). Each query costs a few
+    milliseconds even on a small table, so shorter gaps (spread traffic: a backfill, the
+    benchmarks' floods) are not cut."""
     by_hour: dict[str, list[list[Any]]] = {}
     for row in rows:
         by_hour.setdefault(row[OCCURRED_AT][:13], []).append(row)  # "YYYY-MM-DD hh"
