@@ -148,6 +148,12 @@ class ApiSettings(SinkSettings, PricingSettings):
     auto_repair_seconds: float = Field(default=60.0, ge=0, le=86_400,
                                        description="Price stored unpriced calls once a price is known (0: off).")
     auto_repair_days: int = Field(default=35, ge=1, le=3660, description="How far back auto-repair looks.")
+    lag_check_seconds: float = Field(default=30.0, ge=0, le=3600,
+                                     description="Check every stage's lag this often; raise pipeline_lag alerts (0: off).")
+    lag_alert_messages: int = Field(default=1_000, ge=1, description="... when a stage stays this many messages behind")
+    lag_alert_seconds: float = Field(default=120.0, gt=0, le=86_400, description="... this long without catching up")
+    lag_alert_cooldown_seconds: float = Field(default=900.0, ge=0, le=86_400,
+                                              description="At most one pipeline_lag alert per stage this often.")
 
 
 class ProducerSettings(CommonSettings):

@@ -106,11 +106,15 @@ def _config_lookup(settings: ApiSettings):
 
 
 def _extra_consumers(settings: ApiSettings, store: Store):
-    """Other loops living in this process: alert delivery, and auto-repair unless turned off."""
+    """Other loops living in this process: alert delivery, and auto-repair and the lag watch
+    unless turned off."""
     from consumers.alerts import run_alert_delivery
+    from consumers.alerts.lag_watch import run_lag_watch
     from consumers.auto_repair import run_auto_repair
 
     loops = [("alert-delivery", lambda stop: run_alert_delivery(settings, store, stop))]
     if settings.auto_repair_seconds > 0:
         loops.append(("auto-repair", lambda stop: run_auto_repair(settings, store, stop)))
+    if settings.lag_check_seconds > 0:
+        loops.append(("lag-watch", lambda stop: run_lag_watch(settings, stop)))
     return loops

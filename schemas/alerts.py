@@ -18,6 +18,7 @@ class AlertKind(str, Enum):
     ERROR_RATE = "error_rate"
     UNPRICED_MODEL = "unpriced_model"
     BUDGET_THRESHOLD = "budget_threshold"
+    PIPELINE_LAG = "pipeline_lag"
 
 
 class Severity(str, Enum):
