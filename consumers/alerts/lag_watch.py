@@ -82,7 +82,9 @@ def _alert(lag: StageLag, before: int, seconds: float, now: float, rules: LagRul
 
 def run_lag_watch(settings, stop: threading.Event) -> None:
     """Check the stages' lag every ``settings.lag_check_seconds`` until ``stop`` is set, and publish
-    the alerts :func:`step` raises. A broker that does not answer is logged and asked again."""
+    the alerts :func:`step` raises. A broker that does not answer is logged and asked again; an
+    alert it does not take is logged, not retried (the thread, a part of ``ailedger serve`` whose
+    end fails ``/healthz``, keeps running)."""
     from consumers.api.pipeline import lag_groups
 
     rules = LagRules(settings.lag_alert_messages, settings.lag_alert_seconds, settings.lag_alert_cooldown_seconds)
@@ -99,8 +101,12 @@ def run_lag_watch(settings, stop: threading.Event) -> None:
             state, alerts = step(state, lags, datetime.now(timezone.utc).timestamp(), rules)
             for alert in alerts:
                 log.warning("%s", alert.message)
-                producer.send(settings.topic(topics.ALERTS), key=alert.alert_id.encode(), value=dumps(alert))
-            if alerts:
-                producer.flush()
+            try:  # a broker gone between the two: the alert is logged above, the watch goes on
+                for alert in alerts:
+                    producer.send(settings.topic(topics.ALERTS), key=alert.alert_id.encode(), value=dumps(alert))
+                if alerts:
+                    producer.flush()
+            except KafkaError as exc:
+                log.warning("lag watch: %d alert(s) not published (%s: %s)", len(alerts), type(exc).__name__, exc)
     finally:
         producer.close()
