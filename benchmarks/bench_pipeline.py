@@ -37,7 +37,7 @@ from ailedger.broker import free_port, start_broker, start_tansu  # noqa: E402
 from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.processes import settings_env, spawn, stop, wait_for_log, worker_command  # noqa: E402
 from ailedger.publishing import BatchPublisher  # noqa: E402
-from ailedger.settings import ApiSettings  # noqa: E402
+from ailedger.settings import ApiSettings, CommonSettings, WorkerSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
 from consumers.serve import Services  # noqa: E402
 from schemas.codec import event_to_dict  # noqa: E402
@@ -148,8 +148,6 @@ def at_rest(processes: dict[str, int], seconds: float) -> dict[str, float]:
 
 def publish_only(count: int, seed: int) -> None:
     """The flood's producer process: generate, say ready, publish on "go", print the seconds taken."""
-    from ailedger.settings import CommonSettings
-
     events = list(generate(count, seed=seed))
     publisher = BatchPublisher(CommonSettings())
     print("ready", flush=True)
@@ -167,6 +165,7 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
     pid) get their CPU per event reported, from the start until every event is stored."""
     processes = dict(processes or {})
     marker = uuid.uuid4().hex[:8]
+    written_before = messages_written(worker_settings(settings)) if processes else {}
     child = subprocess.Popen([sys.executable, __file__, "--paced", str(rate), "--seconds", str(seconds),
                               "--marker", marker], env=settings_env(settings), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
@@ -190,19 +189,33 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
         "dateDiff('millisecond', occurred_at, priced_at) AS p FROM ai_calls WHERE source = {s:String})",
         {"s": f"bench-{marker}"})
     count, p50, p99, worst, priced_p50, priced_p99, stored_p50, stored_p99 = rows[0]
+    written = messages_written(worker_settings(settings)) if processes else {}
     return {"offered_rate": rate, "seconds": seconds, "sent": sent, "stored": count,
             "latency_ms_p50": p50, "latency_ms_p99": p99, "latency_ms_max": worst,
             # where the time goes: publish -> priced (SDK, broker, pricing), priced -> stored (sink)
             "to_priced_ms_p50": priced_p50, "to_priced_ms_p99": priced_p99,
             "priced_to_stored_ms_p50": stored_p50, "priced_to_stored_ms_p99": stored_p99,
-            **({"cpu_us_per_event": {name: round(used * 1e6 / sent, 1) for name, used in cpu_used.items()}}
+            **({"cpu_us_per_event": {name: round(used * 1e6 / sent, 1) for name, used in cpu_used.items()},
+                # the costed messages, the tables' changelogs and the live views, as bench_worker.py counts them
+                "messages_per_1000_events": {name: round((n - written_before.get(name, 0)) * 1000 / sent, 1)
+                                             for name, n in sorted(written.items())
+                                             if n > written_before.get(name, 0)}}
                if len(cpu_used) > 1 else {})}
+
+
+def worker_settings(settings) -> WorkerSettings:
+    """The worker's settings (its app id names its changelogs) as the worker derives them."""
+    return WorkerSettings(**settings.model_dump(include=set(CommonSettings.model_fields)))
+
+
+def messages_written(settings: WorkerSettings) -> dict[str, int]:
+    from benchmarks.bench_worker import messages_written as written  # it imports this module
+
+    return written(settings)
 
 
 def paced_only(rate: int, seconds: float, marker: str) -> None:
     """The paced run's producer process: events stamped at publish time, every 50 ms."""
-    from ailedger.settings import CommonSettings
-
     # fresh event ids each run: the worker drops ids it priced lately (a producer's duplicates),
     # so a second run with the generator's ids would be dropped whole. The events are put in
     # their wire form before the clock starts, as the flood's producer does, and only stamped
