@@ -113,6 +113,16 @@ class WorkerSettings(PricingSettings):
         description="Most bytes of one costed message before compression: a message above it is split "
                     "(calls carry their prompt and response text). Keep it below the costed topic's "
                     "max.message.bytes and the producer's max request size (1 MB by default).")
+    stats_take_messages: int = Field(default=500, ge=1, le=10_000,
+                                     description="Costed messages the live statistics (and account spend) take together.")
+    stats_take_seconds: float = Field(
+        default=2.0, gt=0, le=60,
+        description="... or what arrived within this time: each run writes a key once, so longer runs write "
+                    "fewer changelog records (at 10,000 calls/s, 2 s instead of 0.25 cut the worker's CPU "
+                    "by 11-32 %, BENCHMARKS.md session 18) and the live statistics and budget alerts come "
+                    "up to this much later.")
+    stats_publish_seconds: float = Field(default=1.0, gt=0, le=86_400,
+                                         description="How often changed statistics and daily rows are published.")
     take_messages: int = Field(default=60, ge=1, le=10_000, description="Raw messages priced together.")
     take_seconds: float = Field(default=0.1, gt=0, le=10, description="... or what arrived within this time.")
     dedup_window: int = Field(default=200_000, ge=0, le=50_000_000,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any
 
 import orjson
@@ -38,8 +37,6 @@ dead_letters = DeadLetterSender(topic(app, topics.DLQ), stage="budget")
 
 #: How long an agent waits at start for the views (budgets, configs) to read their topics.
 VIEWS_READY_SECONDS = 15.0
-TAKE_MESSAGES = int(os.environ.get("AILEDGER_STATS_TAKE_MESSAGES", "500"))
-TAKE_SECONDS = float(os.environ.get("AILEDGER_STATS_TAKE_SECONDS", "0.25"))
 
 
 async def views_ready() -> None:
@@ -65,7 +62,7 @@ async def account_spend(stream):
     from stream_processors.stats.agent import writing_as  # one helper for both stages
 
     await views_ready()
-    async for events in take_acked(stream, TAKE_MESSAGES, TAKE_SECONDS):
+    async for events in take_acked(stream, settings.stats_take_messages, settings.stats_take_seconds):
         states: dict[str, SpendState | None] = {}
         owner: dict[str, Any] = {}
         alerts: list[Alert] = []

@@ -1,7 +1,7 @@
 """Faust agent of the costed stage: statistics, snapshot, daily usage, anomalies, spend forwarding.
 
 The agent takes up to ``AILEDGER_STATS_TAKE_MESSAGES`` costed messages at a time (or what came
-within ``AILEDGER_STATS_TAKE_SECONDS``), groups them by prompt type, and per prompt type reads
+within ``AILEDGER_STATS_TAKE_SECONDS``, 2 s), groups them by prompt type, and per prompt type reads
 its value and the daily rows the run touches, ``step.plan``s them, and writes each value once;
 then sends the spend to the account stage (one message per spend partition touched) and the
 alerts. On noida-db every table write costs a changelog send of a few milliseconds, so writing
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import weakref
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -53,9 +52,7 @@ log = logging.getLogger(__name__)
 
 settings = app.ailedger_settings
 rules = AlertRules()
-PUBLISH_SECONDS = float(os.environ.get("AILEDGER_STATS_PUBLISH_SECONDS", "1.0"))
-TAKE_MESSAGES = int(os.environ.get("AILEDGER_STATS_TAKE_MESSAGES", "500"))
-TAKE_SECONDS = float(os.environ.get("AILEDGER_STATS_TAKE_SECONDS", "0.25"))
+PUBLISH_SECONDS = settings.stats_publish_seconds
 CACHE_LIMIT = 2_000
 #: Days of daily rows published again after a recovery (today, UTC, and the days before it).
 REPUBLISH_DAYS = 3
@@ -171,7 +168,7 @@ async def _calls_of(event: Any) -> list[Call]:
 async def live_stats(stream):
     """Fold runs of costed messages into their prompt types' live state."""
     await views_ready()
-    async for events in take_acked(stream, TAKE_MESSAGES, TAKE_SECONDS):
+    async for events in take_acked(stream, settings.stats_take_messages, settings.stats_take_seconds):
         runs: dict[str, list[Message]] = defaultdict(list)
         last_event: dict[str, Any] = {}
         for event in events:
