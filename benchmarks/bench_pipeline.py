@@ -163,9 +163,12 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
     """Offer ``rate`` events/s for ``seconds`` from a producer process; latency = insert time -
     event time (each event's ``occurred_at`` is set when it is published). ``processes`` (name ->
     pid) get their CPU per event reported, from the start until every event is stored."""
+    from benchmarks.bench_worker import messages_written  # it imports this module
+
     processes = dict(processes or {})
     marker = uuid.uuid4().hex[:8]
-    written_before = messages_written(worker_settings(settings)) if processes else {}
+    worker = worker_settings(settings)
+    written_before = messages_written(worker) if processes else {}
     child = subprocess.Popen([sys.executable, __file__, "--paced", str(rate), "--seconds", str(seconds),
                               "--marker", marker], env=settings_env(settings), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
@@ -189,7 +192,7 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
         "dateDiff('millisecond', occurred_at, priced_at) AS p FROM ai_calls WHERE source = {s:String})",
         {"s": f"bench-{marker}"})
     count, p50, p99, worst, priced_p50, priced_p99, stored_p50, stored_p99 = rows[0]
-    written = messages_written(worker_settings(settings)) if processes else {}
+    written = messages_written(worker) if processes else {}
     return {"offered_rate": rate, "seconds": seconds, "sent": sent, "stored": count,
             "latency_ms_p50": p50, "latency_ms_p99": p99, "latency_ms_max": worst,
             # where the time goes: publish -> priced (SDK, broker, pricing), priced -> stored (sink)
@@ -206,12 +209,6 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
 def worker_settings(settings) -> WorkerSettings:
     """The worker's settings (its app id names its changelogs) as the worker derives them."""
     return WorkerSettings(**settings.model_dump(include=set(CommonSettings.model_fields)))
-
-
-def messages_written(settings: WorkerSettings) -> dict[str, int]:
-    from benchmarks.bench_worker import messages_written as written  # it imports this module
-
-    return written(settings)
 
 
 def paced_only(rate: int, seconds: float, marker: str) -> None:
