@@ -60,7 +60,8 @@ def test_thousand_events_land_once_with_exact_cost(settings, topics, store, work
 
 def test_replayed_messages_are_not_double_counted(settings, topics, store, worker_factory):
     events = [e for e in generate(300, seed=5) if e.provider != "ollama"]
-    worker_factory(AILEDGER_DEDUP_WINDOW="0")  # the worker would drop the copies: this is about the sink
+    # the worker would drop the copies (its dedup window): this is about the sink
+    _, worker_log = worker_factory(AILEDGER_DEDUP_WINDOW="0")
     services = Services(ApiSettings(**settings.model_dump()), store=store).start()
     try:
         for _ in range(2):  # the same events twice, as a producer retry or a replay would
@@ -68,13 +69,14 @@ def test_replayed_messages_are_not_double_counted(settings, topics, store, worke
             publisher.add_all(events)
             publisher.flush()
             publisher.close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # as wait_for_rows: the worker may wait up to 60 s for the pricing topic
         while services.costed_sink.stats.rows_in < 2 * len(events) and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1.0)
+        seen = diagnosis(services, worker_log)
     finally:
         services.stop()
-    assert services.costed_sink.stats.rows_in == 2 * len(events)
+    assert services.costed_sink.stats.rows_in == 2 * len(events), seen
     _, rows = store.rows("SELECT count() FROM ai_calls FINAL")
     assert rows[0][0] == len(events)
     _, rows = store.rows("SELECT sum(calls) FROM ai_calls_daily")
