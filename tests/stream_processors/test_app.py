@@ -8,6 +8,8 @@ import asyncio
 import logging
 
 import faust
+import pytest
+from pydantic import ValidationError
 
 from ailedger.settings import WorkerSettings
 from stream_processors.app import Worker, app, create_app
@@ -50,3 +52,17 @@ def test_the_worker_consumer_fetches_as_the_settings_say(tmp_path):
     custom = create_app(WorkerSettings(home=tmp_path, fetch_max_wait_ms=250, fetch_partition_max_bytes=2 * 1024 * 1024,
                                        table_store="memory://"))
     assert _worker_consumer_fetch(custom) == (250, 2 * 1024 * 1024)
+
+
+def test_the_statistics_runs_come_from_validated_settings(monkeypatch):
+    """``AILEDGER_STATS_*`` are WorkerSettings fields (the agents read them there): read from the
+    environment, and a bad value fails at start naming the field."""
+    assert (WorkerSettings().stats_take_seconds, WorkerSettings().stats_take_messages) == (2.0, 500)
+    monkeypatch.setenv("AILEDGER_STATS_TAKE_SECONDS", "0.5")
+    monkeypatch.setenv("AILEDGER_STATS_TAKE_MESSAGES", "40")
+    monkeypatch.setenv("AILEDGER_STATS_PUBLISH_SECONDS", "3600")
+    settings = WorkerSettings()
+    assert (settings.stats_take_seconds, settings.stats_take_messages, settings.stats_publish_seconds) == (0.5, 40, 3600)
+    monkeypatch.setenv("AILEDGER_STATS_TAKE_SECONDS", "0")
+    with pytest.raises(ValidationError, match="stats_take_seconds"):
+        WorkerSettings()
