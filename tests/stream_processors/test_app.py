@@ -62,7 +62,8 @@ def test_the_statistics_runs_come_from_validated_settings(monkeypatch):
     monkeypatch.setenv("AILEDGER_STATS_TAKE_MESSAGES", "40")
     monkeypatch.setenv("AILEDGER_STATS_PUBLISH_SECONDS", "3600")
     settings = WorkerSettings()
-    assert (settings.stats_take_seconds, settings.stats_take_messages, settings.stats_publish_seconds) == (0.5, 40, 3600)
+    taken = (settings.stats_take_seconds, settings.stats_take_messages, settings.stats_publish_seconds)
+    assert taken == (0.5, 40, 3600)
     monkeypatch.setenv("AILEDGER_STATS_TAKE_SECONDS", "0")
     with pytest.raises(ValidationError, match="stats_take_seconds"):
         WorkerSettings()
