@@ -51,7 +51,8 @@ from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.publishing import HEADERS  # noqa: E402
 from ailedger.settings import ApiSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
-from benchmarks.bench_pipeline import cpu_seconds, machine  # noqa: E402
+from benchmarks.bench_pipeline import machine  # noqa: E402
+from benchmarks.cpu_clock import cpu_seconds  # noqa: E402
 from benchmarks.bench_sink import costed_messages, load_average  # noqa: E402
 from consumers.clickhouse.migrations import migrate  # noqa: E402
 from consumers.clickhouse.rows import INSERT_SETTINGS, ROWS_FORMAT, encode_rows, keep_latest  # noqa: E402

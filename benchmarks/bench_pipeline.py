@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ailedger import gc_tuning  # noqa: E402
 from ailedger.broker import free_port, start_broker, start_tansu  # noqa: E402
+from benchmarks.cpu_clock import (  # noqa: E402
+    ServeProcessClock, cpu_seconds, machine_seconds, python_threads_seconds, threads_used)
 from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.processes import settings_env, spawn, stop, wait_for_log, worker_command  # noqa: E402
 from ailedger.publishing import BatchPublisher  # noqa: E402
@@ -73,19 +75,7 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_seconds() -> tuple[float, float]:
-    """(busy, stolen) CPU seconds of the whole machine so far, all cores (Linux /proc/stat).
-    Stolen time is time the hypervisor gave another guest: on this VM the same flood ran at
-    anywhere from 10,000 to 18,000 events/s, so each flood reports how much it lost."""
-    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK"), steal / os.sysconf("SC_CLK_TCK")
+SINK = "sink (and the benchmark's count queries)"
 
 
 def stored(store) -> int:
@@ -142,8 +132,11 @@ def at_rest(processes: dict[str, int], seconds: float) -> dict[str, float]:
     heartbeats, timers), after ``seconds / 2`` to settle."""
     time.sleep(seconds / 2)
     before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    threads_before = python_threads_seconds()
     time.sleep(seconds)
-    return {name: round((cpu_seconds(pid) - before[name]) * 100 / seconds, 1) for name, pid in processes.items()}
+    threads = {name: round(used * 100 / seconds, 1) for name, used in threads_used(threads_before).items()}
+    return {**{name: round((cpu_seconds(pid) - before[name]) * 100 / seconds, 1) for name, pid in processes.items()},
+            "this process's Python threads": dict(sorted(threads.items(), key=lambda kv: -kv[1]))}
 
 
 def publish_only(count: int, seed: int) -> None:
@@ -159,7 +152,8 @@ def publish_only(count: int, seed: int) -> None:
     publisher.close()
 
 
-def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] | None = None) -> dict:
+def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] | None = None,
+          serve_clock: ServeProcessClock | None = None) -> dict:
     """Offer ``rate`` events/s for ``seconds`` from a producer process; latency = insert time -
     event time (each event's ``occurred_at`` is set when it is published). ``processes`` (name ->
     pid) get their CPU per event reported, from the start until every event is stored."""
@@ -175,6 +169,9 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
     assert child.stdout.readline().strip() == "ready"
     processes["producer"] = child.pid
     cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    main_before = {name: cpu_seconds(pid, pid) for name, pid in processes.items() if name.startswith("worker")}
+    if serve_clock:
+        serve_clock.start()
     child.stdin.write("go\n")
     child.stdin.flush()
     sent = int(child.stdout.readline())
@@ -185,6 +182,8 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
     while int(store.rows(query, {"s": f"bench-{marker}"})[1][0][0]) < sent and time.monotonic() < deadline:
         time.sleep(0.1)
     cpu_used.update({name: cpu_seconds(processes[name]) - before for name, before in cpu_before.items()})
+    main_used = {name: cpu_seconds(processes[name], processes[name]) - before for name, before in main_before.items()}
+    serve_split = serve_clock.per_event(sent) if serve_clock else None
     _, rows = store.rows(
         "SELECT count(), quantileExact(0.5)(d), quantileExact(0.99)(d), max(d), "
         "quantileExact(0.5)(p), quantileExact(0.99)(p), quantileExact(0.5)(d - p), quantileExact(0.99)(d - p) FROM "
@@ -199,6 +198,11 @@ def paced(settings, store, rate: int, seconds: float, processes: dict[str, int] 
             "to_priced_ms_p50": priced_p50, "to_priced_ms_p99": priced_p99,
             "priced_to_stored_ms_p50": stored_p50, "priced_to_stored_ms_p99": stored_p99,
             **({"cpu_us_per_event": {name: round(used * 1e6 / sent, 1) for name, used in cpu_used.items()},
+                **({"sink_split_us_per_event": serve_split} if serve_split else {}),
+                # a worker's main thread runs the agents (Faust's event loop); aiokafka's consumer
+                # thread and the views' kafka-python threads are the rest
+                "worker_main_thread_us_per_event": {name: round(used * 1e6 / sent, 1)
+                                                    for name, used in main_used.items()},
                 # the costed messages, the tables' changelogs and the live views, as bench_worker.py counts them
                 "messages_per_1000_events": {name: round((n - written_before.get(name, 0)) * 1000 / sent, 1)
                                              for name, n in sorted(written.items())
@@ -330,9 +334,10 @@ def main() -> None:
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
                    "broker": args.broker, "partitions": args.partitions, "workers": args.workers, "compression": settings.compression,
                    "load_average_at_start": os.getloadavg()[0], "packages": package_versions()}
-        measured = {"broker": broker.process.pid, **worker_pids, "sink (and the benchmark's count queries)": os.getpid()}
+        measured = {"broker": broker.process.pid, **worker_pids, SINK: os.getpid()}
         if args.high_only:
-            results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds, measured)
+            results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds, measured,
+                                          ServeProcessClock(services.store))
             print(json.dumps(results, indent=2))
             return
         results["flood"] = flood(settings, services.store, args.events, seed=2, processes=measured)
@@ -344,7 +349,8 @@ def main() -> None:
         results["paced_steady"] = paced(settings, services.store, args.rate, args.seconds)
         if args.high_rate:
             time.sleep(5)
-            results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds, measured)
+            results["paced_high"] = paced(settings, services.store, args.high_rate, args.high_seconds, measured,
+                                          ServeProcessClock(services.store))
         results["baseline_sqlite"] = sqlite_baseline(list(generate(50_000, seed=3)))
         text = json.dumps(results, indent=2, default=str)
         print(text)

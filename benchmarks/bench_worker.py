@@ -33,7 +33,8 @@ from ailedger.processes import settings_env, spawn, stop, worker_command  # noqa
 from ailedger.publishing import BatchPublisher  # noqa: E402
 from ailedger.settings import WorkerSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
-from benchmarks.bench_pipeline import cpu_seconds, machine, package_versions  # noqa: E402
+from benchmarks.bench_pipeline import machine, package_versions  # noqa: E402
+from benchmarks.cpu_clock import cpu_seconds  # noqa: E402
 
 
 def lag(settings: WorkerSettings, name: str) -> int:
