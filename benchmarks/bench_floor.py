@@ -146,7 +146,7 @@ def engine_floor(home: Path, costed: list[tuple[bytes, bytes]], flush_rows: int)
         made, failures = writer.to_rows(value, 0, offset)
         assert not failures, failures[:1]
         rows += made
-    rows = [row[:-1] for row in keep_latest(rows)]  # the trailing mode element, as the version check drops it
+    rows = keep_latest(rows)
     payloads = [encode_rows(rows[i:i + flush_rows]) for i in range(0, len(rows), flush_rows)]
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for n, payload in enumerate(payloads):

@@ -48,13 +48,14 @@ def fill(store: Store, stored: int) -> float:
     return time.perf_counter() - started
 
 
-def flush_rows(ids: int) -> tuple[list[list], list]:
+def flush_rows(ids: int) -> tuple[list[tuple], tuple]:
     """Sink rows of ``ids`` live calls (the last ~90 s), and one row of a call 5 days old."""
     writer = CostedCallsWriter()
     live = [row for i, (_, value) in enumerate(costed_messages(ids, 200, 9, days=0.001))
             for row in writer.to_rows(value, 0, i)[0]]
-    late = next(row for row in writer.to_rows(costed_messages(1, 1, 11, days=0.001)[0][1], 0, 0)[0])
-    late[R.OCCURRED_AT] = (datetime.now(timezone.utc) - timedelta(days=5)).strftime("%Y-%m-%d %H:%M:%S.000")
+    row = writer.to_rows(costed_messages(1, 1, 11, days=0.001)[0][1], 0, 0)[0][0]
+    days_ago = (datetime.now(timezone.utc) - timedelta(days=5)).strftime("%Y-%m-%d %H:%M:%S.000")
+    late = row[:R.OCCURRED_AT] + (days_ago,) + row[R.OCCURRED_AT + 1:]
     return live[:ids], late
 
 

@@ -95,7 +95,7 @@ def prompt_type_of(batch: CostedColumns) -> str | None:
     return types[0] if types and types.count(types[0]) == len(types) else None
 
 
-def rows_from_columns(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[list[Any]] | None:
+def rows_from_columns(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[tuple] | None:
     """The message's rows (each ending with its mode, as ``costed_to_row``), or ``None``."""
     try:
         return _rows(batch, partition, offset, store_text)
@@ -103,7 +103,7 @@ def rows_from_columns(batch: CostedColumns, partition: int, offset: int, store_t
         return None
 
 
-def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[list[Any]]:
+def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[tuple]:
     n, col = batch.n, batch.column
     if n == 0:
         return []
@@ -116,7 +116,7 @@ def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -
     metadata = [orjson.dumps(m).decode() if m else "" for m in col("metadata")] if "metadata" in batch.columns \
         else [""] * n
     no_text = [""] * n
-    return list(map(list, zip(
+    return list(zip(
         ids, typed(col("version"), _INT, "versions"), _times(col("occurred_at")), col("account_id"), _text(batch, "user_id"),
         _text(batch, "prompt_type", "default"), _text(batch, "operation"), col("provider"), col("model"),
         *tokens, map(sum, zip(*tokens)), map(float, col("latency_ms", 0.0)), map(bool, col("success", True)),
@@ -131,4 +131,4 @@ def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -
         _text(batch, "price_source"), _text(batch, "unpriced_reason"), _times(col("priced_at")),
         repeat(partition), repeat(offset), repeat(1), repeat(False), repeat(None), repeat(None),
         col("mode", "live"),
-    )))
+    ))

@@ -1,6 +1,6 @@
 """Costed calls -> ``ai_calls`` rows, and the replay-safe version check.
 
-Rows are lists in :data:`AI_CALLS_COLUMNS` order, built straight from the wire dicts (no model
+Rows are tuples in :data:`AI_CALLS_COLUMNS` order, built straight from the wire dicts (no model
 validation on the hot path: the worker validated every event). Their values are JSON-ready
 (strings, numbers, booleans, ``None``), so a flush is one ``JSONCompactColumns`` insert that the
 ClickHouse engine parses (:func:`encode_rows`); no per-value Python objects (``UUID``,
@@ -18,8 +18,8 @@ A row is inserted only when its ``event_id`` is new or its version is higher tha
 one; ``is_new`` and ``prev_*`` tell the rollups what the row adds. A row from a ``repair``
 replay is inserted only when the call is missing or stored unpriced and now priced.
 
-While in the sink, a row carries one extra trailing element, its mode (``live``, ``reprice``
-or ``repair``), which :func:`apply_stored_versions` strips before the insert.
+A row carries one extra trailing element, its mode (``live``, ``reprice`` or ``repair``), which
+:func:`encode_rows` leaves out of the insert.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ IS_NEW, PREV_PRICED, PREV_COST, PREV_CREDITS = (_IDX[c] for c in ("is_new", "pre
                                                                    "prev_credits"))
 EVENT_ID, VERSION, OCCURRED_AT, ACCOUNT_ID = (_IDX[c] for c in ("event_id", "version", "occurred_at", "account_id"))
 PRICED = _IDX["priced"]
+_MODE = len(AI_CALLS_COLUMNS)  #: the index of a row's trailing mode element
+assert (IS_NEW, PREV_PRICED, PREV_COST, PREV_CREDITS) == tuple(range(_MODE - 4, _MODE))
 
 #: Settings of the row insert: exact float parsing (``latency_ms`` as Python would read it).
 INSERT_SETTINGS = {"precise_float_parsing": 1}
@@ -140,8 +142,8 @@ def default_config(prompt_type: str) -> tuple[bool, bool]:
     return True, False
 
 
-def costed_to_row(item: dict[str, Any], partition: int, offset: int, store_text: bool) -> list[Any]:
-    """One ``ai_calls`` row (a list, so the version check can fill ``is_new``/``prev_*``)."""
+def costed_to_row(item: dict[str, Any], partition: int, offset: int, store_text: bool) -> tuple:
+    """One ``ai_calls`` row, ending with its mode."""
     try:
         e = item["event"]
         c = item["cost"]
@@ -149,7 +151,7 @@ def costed_to_row(item: dict[str, Any], partition: int, offset: int, store_text:
         cget = c.get
         i, cr, cw, o, r = (int(get(k, 0)) for k in _TOKENS)
         metadata = get("metadata")
-        return [
+        return (
             _uuid(e["event_id"]), int(item["version"]), _ts(e["occurred_at"]), e["account_id"],
             get("user_id") or "", get("prompt_type") or "default", get("operation") or "", e["provider"],
             e["model"], i, cr, cw, o, r, i + cr + cw + o + r, float(get("latency_ms", 0.0)),
@@ -164,7 +166,7 @@ def costed_to_row(item: dict[str, Any], partition: int, offset: int, store_text:
             _ts(item["priced_at"]), partition, offset,
             1, False, None, None,
             item.get("mode", "live"),
-        ]
+        )
     except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, orjson.JSONEncodeError) as exc:
         raise RowError(f"costed call cannot be stored: {type(exc).__name__}: {exc}") from exc
 
@@ -173,16 +175,16 @@ def costed_to_row(item: dict[str, Any], partition: int, offset: int, store_text:
 ROWS_FORMAT = "JSONCompactColumns"
 
 
-def encode_rows(rows: list[list[Any]]) -> bytes:
-    """:data:`ROWS_FORMAT` bytes of rows (without the trailing mode element): the rows are
+def encode_rows(rows: list[tuple]) -> bytes:
+    """:data:`ROWS_FORMAT` bytes of rows, their trailing mode element left out: the rows are
     transposed into columns and encoded in one ``orjson`` call, ~3x cheaper than one call per
     row (``JSONCompactEachRow``), and the engine parses both at the same cost."""
-    return orjson.dumps(list(zip(*rows)))
+    return orjson.dumps(list(zip(*rows))[:_MODE])
 
 
-def keep_latest(rows: Iterable[list[Any]]) -> list[list[Any]]:
+def keep_latest(rows: Iterable[tuple]) -> list[tuple]:
     """Within one flush, keep only the highest version of each event_id."""
-    best: dict[str, list[Any]] = {}
+    best: dict[str, tuple] = {}
     for row in rows:
         current = best.get(row[EVENT_ID])
         if current is None or row[VERSION] > current[VERSION]:
@@ -197,7 +199,7 @@ _MIN_GAP = timedelta(hours=6)
 _IDS_PER_QUERY = 5000
 
 
-def _stored_versions(store: Store, accounts: list[str], rows: list[list[Any]]) -> dict[str, tuple]:
+def _stored_versions(store: Store, accounts: list[str], rows: list[tuple]) -> dict[str, tuple]:
     """``event_id -> (version, priced, cost_total_usd, credits)`` of the stored latest versions.
 
     The ids go into the query as one string literal, split by the engine: each was checked or
@@ -224,7 +226,7 @@ def _stored_versions(store: Store, accounts: list[str], rows: list[list[Any]]) -
 _MAX_TIME_RANGES = 8
 
 
-def time_ranges(rows: list[list[Any]]) -> list[list[list[Any]]]:
+def time_ranges(rows: list[tuple]) -> list[list[tuple]]:
     """The rows in groups for the version lookup: cut where six hours or more without rows lie
     between two rows' hours, at the widest such gaps, into at most :data:`_MAX_TIME_RANGES`
     groups. A lookup's time range covers every account's rows in it, so one late call in a flush
@@ -233,7 +235,7 @@ def time_ranges(rows: list[list[Any]]) -> list[list[list[Any]]]:
     The late call now gets a query of its own (34-37 ms for both). Each query costs a few
     milliseconds even on a small table, so shorter gaps (spread traffic: a backfill, the
     benchmarks' floods) are not cut."""
-    by_hour: dict[str, list[list[Any]]] = {}
+    by_hour: dict[str, list[tuple]] = {}
     for row in rows:
         by_hour.setdefault(row[OCCURRED_AT][:13], []).append(row)  # "YYYY-MM-DD hh"
     if len(by_hour) == 1:
@@ -250,10 +252,11 @@ def time_ranges(rows: list[list[Any]]) -> list[list[list[Any]]]:
     return groups
 
 
-def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]]:
+def apply_stored_versions(store: Store, rows: list[tuple]) -> list[tuple]:
     """Drop rows whose version is already stored; mark re-ratings with the replaced figures.
 
-    Returns rows ready for the insert (the trailing mode element removed)."""
+    Returns the rows to insert: new calls' rows as they are, re-rated calls' rows as copies with
+    the replaced figures (a retried flush sees the buffer unchanged)."""
     if not rows:
         return rows
     stored = {}
@@ -262,8 +265,7 @@ def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]
             chunk = group[start:start + _IDS_PER_QUERY]
             stored.update(_stored_versions(store, sorted({r[ACCOUNT_ID] for r in chunk}), chunk))
     out = []
-    for buffered in rows:
-        mode, row = buffered[-1], buffered[:-1]  # a copy: a retried flush sees the buffer unchanged
+    for row in rows:
         previous = stored.get(row[EVENT_ID])
         if previous is None:
             out.append(row)
@@ -271,8 +273,7 @@ def apply_stored_versions(store: Store, rows: list[list[Any]]) -> list[list[Any]
         version, priced, cost, credits = previous
         if version >= row[VERSION]:
             continue  # replayed duplicate: already stored at this version or later
-        if mode == "repair" and (priced or not row[PRICED]):
+        if row[_MODE] == "repair" and (priced or not row[PRICED]):
             continue  # repair fills gaps only: this call is stored and priced (or still unpriceable)
-        row[IS_NEW], row[PREV_PRICED], row[PREV_COST], row[PREV_CREDITS] = 0, bool(priced), cost, credits
-        out.append(row)
+        out.append(row[:IS_NEW] + (0, bool(priced), cost, credits) + row[_MODE:])  # is_new, prev_*: the last four
     return out

@@ -199,10 +199,10 @@ def test_switched_off_prompt_type_is_not_stored(store):
     assert failures == [] and inserted == sum(1 for i in items if i["event"]["prompt_type"] != off)
 
 
-def _at(when: str) -> list:
+def _at(when: str) -> tuple:
     row = [None] * len(rows_module.AI_CALLS_COLUMNS) + ["live"]
     row[rows_module.OCCURRED_AT] = when
-    return row
+    return tuple(row)
 
 
 def test_the_version_lookup_is_cut_where_six_hours_or_more_hold_no_rows():
