@@ -149,6 +149,12 @@ class SinkSettings(CommonSettings):
                     "sink's time (never below flush_seconds; at the default, equal to it, it does not "
                     "stretch: 1.0 cost 0.5-0.9 s of p99 latency at 7,500 events/s, BENCHMARKS.md).")
     text_ttl_days: int = Field(default=90, ge=1, le=36500, description="TTL of prompt/response text in ai_calls.")
+    dead_letter_fetch_max_wait_ms: int = Field(
+        default=500, ge=1, le=30_000,
+        description="fetch_max_wait_ms of the dead-letter sink alone: dead letters are rare, and an idle "
+                    "consumer fetches about 1000/this times a second (at 100 ms it cost the serve process "
+                    "~1.5 % of a core at rest, BENCHMARKS.md). A broker that holds fetches (Tansu) shows a "
+                    "dead letter in ClickHouse up to this much later; Kafka answers as soon as one arrives.")
 
 
 class ApiSettings(SinkSettings, PricingSettings):

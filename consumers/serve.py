@@ -39,7 +39,8 @@ class Services:
         self.costed_sink = TopicSink(settings, self.store, settings.topic(topics.COSTED),
                                      CostedCallsWriter(self.config_lookup), name="costed-sink")
         self.dead_letter_sink = TopicSink(settings, self.store, settings.topic(topics.DLQ), DeadLettersWriter(),
-                                          group=f"{settings.sink_group}-dlq", name="dead-letter-sink")
+                                          group=f"{settings.sink_group}-dlq", name="dead-letter-sink",
+                                          fetch_max_wait_ms=settings.dead_letter_fetch_max_wait_ms)
         self.sinks += [self.costed_sink, self.dead_letter_sink]
 
     def start(self) -> "Services":

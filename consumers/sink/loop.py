@@ -83,7 +83,7 @@ class TopicSink:
     """One consumer-group member writing one topic into one ClickHouse table."""
 
     def __init__(self, settings: SinkSettings, store: Store, topic: str, writer: Writer, *,
-                 group: str | None = None, name: str = "sink"):
+                 group: str | None = None, name: str = "sink", fetch_max_wait_ms: int | None = None):
         self.settings = settings
         self.store = store
         self.topic = topic
@@ -105,7 +105,7 @@ class TopicSink:
             max_poll_records=2000,
             fetch_max_bytes=32 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            fetch_max_wait_ms=fetch_max_wait_ms or settings.fetch_max_wait_ms,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
         )

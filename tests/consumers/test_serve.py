@@ -29,3 +29,9 @@ def test_a_sink_thread_that_dies_fails_healthz(settings, topics, services_factor
     body = response.json()
     assert body["status"] == "failing" and body["consumers"]["costed-sink"].startswith("crashed: ")
     assert "dead-letter-sink" not in body["consumers"]
+
+
+def test_the_dead_letter_sink_waits_longer_for_its_rare_letters(settings, topics, services_factory):
+    services = services_factory()
+    assert services.costed_sink.consumer.config["fetch_max_wait_ms"] == settings.fetch_max_wait_ms == 100
+    assert services.dead_letter_sink.consumer.config["fetch_max_wait_ms"] == 500
