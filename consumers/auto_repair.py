@@ -90,7 +90,7 @@ def repair_once(settings: ApiSettings, store: Store, attempted: Attempts, now: d
     since = (now or datetime.now(timezone.utc)) - timedelta(days=settings.auto_repair_days)
     _, rows = store.rows(UNPRICED_HOURS, {"since": since.replace(tzinfo=None, microsecond=0)})
     if not rows:
-        return None  # every call is priced: the catalog is not loaded (~0.8 % of a core at rest, every 60 s)
+        return None  # every call is priced: no pricing-topic read (3-4 instead of 11-13 ms a round)
     worker = replay_settings(settings)
     catalog = load_catalog(worker.pricing_file)
     load_pricing_topic(worker, catalog)

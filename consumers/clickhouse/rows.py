@@ -50,8 +50,7 @@ IS_NEW, PREV_PRICED, PREV_COST, PREV_CREDITS = (_IDX[c] for c in ("is_new", "pre
                                                                    "prev_credits"))
 EVENT_ID, VERSION, OCCURRED_AT, ACCOUNT_ID = (_IDX[c] for c in ("event_id", "version", "occurred_at", "account_id"))
 PRICED = _IDX["priced"]
-_MODE = len(AI_CALLS_COLUMNS)  #: the index of a row's trailing mode element
-assert (IS_NEW, PREV_PRICED, PREV_COST, PREV_CREDITS) == tuple(range(_MODE - 4, _MODE))
+_MODE = len(AI_CALLS_COLUMNS)  #: the index of a row's trailing mode element (is_new, prev_* before it)
 
 #: Settings of the row insert: exact float parsing (``latency_ms`` as Python would read it).
 INSERT_SETTINGS = {"precise_float_parsing": 1}

@@ -199,6 +199,13 @@ def test_switched_off_prompt_type_is_not_stored(store):
     assert failures == [] and inserted == sum(1 for i in items if i["event"]["prompt_type"] != off)
 
 
+def test_a_re_rating_replaces_the_last_four_columns():
+    """apply_stored_versions rebuilds a re-rated row as its head, is_new and prev_*, and its mode."""
+    last_four = (rows_module.IS_NEW, rows_module.PREV_PRICED, rows_module.PREV_COST, rows_module.PREV_CREDITS)
+    width = len(rows_module.AI_CALLS_COLUMNS)
+    assert last_four == tuple(range(width - 4, width))
+
+
 def _at(when: str) -> tuple:
     row = [None] * len(rows_module.AI_CALLS_COLUMNS) + ["live"]
     row[rows_module.OCCURRED_AT] = when
