@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ailedger import gc_tuning  # noqa: E402
 from ailedger.broker import free_port, start_broker, start_tansu  # noqa: E402
-from benchmarks.cpu_clock import (  # noqa: E402
-    ServeProcessClock, cpu_seconds, machine_seconds, python_threads_seconds, threads_used)
 from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.processes import settings_env, spawn, stop, wait_for_log, worker_command  # noqa: E402
 from ailedger.publishing import BatchPublisher  # noqa: E402
 from ailedger.settings import ApiSettings, CommonSettings, WorkerSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
+from benchmarks.cpu_clock import (  # noqa: E402
+    ServeProcessClock, cpu_seconds, machine_seconds, python_threads_seconds, threads_used)
 from consumers.serve import Services  # noqa: E402
 from schemas.codec import event_to_dict  # noqa: E402
 
