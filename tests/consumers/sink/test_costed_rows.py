@@ -199,8 +199,8 @@ def test_switched_off_prompt_type_is_not_stored(store):
     assert failures == [] and inserted == sum(1 for i in items if i["event"]["prompt_type"] != off)
 
 
-def test_a_re_rating_replaces_the_last_four_columns():
-    """apply_stored_versions rebuilds a re-rated row as its head, is_new and prev_*, and its mode."""
+def test_is_new_and_the_prev_columns_are_the_last_four():
+    """apply_stored_versions rebuilds a re-rated row as its head, then is_new and prev_*, then its mode."""
     last_four = (rows_module.IS_NEW, rows_module.PREV_PRICED, rows_module.PREV_COST, rows_module.PREV_CREDITS)
     width = len(rows_module.AI_CALLS_COLUMNS)
     assert last_four == tuple(range(width - 4, width))
