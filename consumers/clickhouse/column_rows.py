@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from itertools import repeat
 from typing import Any, Callable
 
 import orjson
 
-from consumers.clickhouse.rows import _CREDITS_TEXT, _MONEY_TEXT, _UUID_TEXT, _add, _credits, _money
+from consumers.clickhouse.rows import AI_CALLS_COLUMNS, _CREDITS_TEXT, _MONEY_TEXT, _UUID_TEXT, _add, _credits, _money
 from schemas.costed_columns import CostedColumns, NotBulk, typed
 
 
@@ -97,16 +96,24 @@ def prompt_type_of(batch: CostedColumns) -> str | None:
 
 def rows_from_columns(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[tuple] | None:
     """The message's rows (each ending with its mode, as ``costed_to_row``), or ``None``."""
+    columns = columns_from_columns(batch, partition, offset, store_text)
+    return None if columns is None else list(zip(*columns))
+
+
+def columns_from_columns(batch: CostedColumns, partition: int, offset: int,
+                         store_text: bool) -> list[list[Any]] | None:
+    """The columns of :func:`rows_from_columns`'s rows (``AI_CALLS_COLUMNS`` and the mode, each
+    a list of ``n`` values), or ``None``."""
     try:
-        return _rows(batch, partition, offset, store_text)
+        return _columns(batch, partition, offset, store_text)
     except (NotBulk, KeyError, TypeError, ValueError, ArithmeticError, AttributeError, orjson.JSONEncodeError):
         return None
 
 
-def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[tuple]:
+def _columns(batch: CostedColumns, partition: int, offset: int, store_text: bool) -> list[list[Any]]:
     n, col = batch.n, batch.column
     if n == 0:
-        return []
+        return [[] for _ in range(len(AI_CALLS_COLUMNS) + 1)]
     if any(name not in batch.columns for name in _REQUIRED):
         raise NotBulk("a required column is missing")
     ids = col("event_id")
@@ -116,19 +123,20 @@ def _rows(batch: CostedColumns, partition: int, offset: int, store_text: bool) -
     metadata = [orjson.dumps(m).decode() if m else "" for m in col("metadata")] if "metadata" in batch.columns \
         else [""] * n
     no_text = [""] * n
-    return list(zip(
+    return [
         ids, typed(col("version"), _INT, "versions"), _times(col("occurred_at")), col("account_id"), _text(batch, "user_id"),
         _text(batch, "prompt_type", "default"), _text(batch, "operation"), col("provider"), col("model"),
-        *tokens, map(sum, zip(*tokens)), map(float, col("latency_ms", 0.0)), map(bool, col("success", True)),
-        _text(batch, "error_type"), _text(batch, "error_message"), map(bool, col("cached", False)),
-        _text(batch, "source"), _text(batch, "task_id"), _text(batch, "trace_id"), _text(batch, "span_id"),
-        metadata, _text(batch, "prompt") if store_text else no_text,
-        _text(batch, "response") if store_text else no_text, map(bool, col("priced")),
+        *tokens, list(map(sum, zip(*tokens))), list(map(float, col("latency_ms", 0.0))),
+        list(map(bool, col("success", True))), _text(batch, "error_type"), _text(batch, "error_message"),
+        list(map(bool, col("cached", False))), _text(batch, "source"), _text(batch, "task_id"),
+        _text(batch, "trace_id"), _text(batch, "span_id"), metadata,
+        _text(batch, "prompt") if store_text else no_text, _text(batch, "response") if store_text else no_text,
+        list(map(bool, col("priced"))),
         _amounts(col("input_usd"), _MONEYS, _money), _amounts(col("output_usd"), _MONEYS, _money),
         _cache(col("cache_read_usd"), col("cache_write_usd")), _amounts(col("reasoning_usd"), _MONEYS, _money),
         _amounts(col("other_usd"), _MONEYS, _money), _amounts(col("total_usd"), _MONEYS, _money),
         _amounts(col("credits"), _CREDITS_LIST, _credits), _text(batch, "price_version"),
         _text(batch, "price_source"), _text(batch, "unpriced_reason"), _times(col("priced_at")),
-        repeat(partition), repeat(offset), repeat(1), repeat(False), repeat(None), repeat(None),
+        [partition] * n, [offset] * n, [1] * n, [False] * n, [None] * n, [None] * n,
         col("mode", "live"),
-    ))
+    ]

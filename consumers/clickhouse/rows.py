@@ -199,24 +199,29 @@ _IDS_PER_QUERY = 5000
 
 
 def _stored_versions(store: Store, accounts: list[str], rows: list[tuple]) -> dict[str, tuple]:
-    """``event_id -> (version, priced, cost_total_usd, credits)`` of the stored latest versions.
+    """:func:`stored_versions` of some rows."""
+    return stored_versions(store, accounts, [r[EVENT_ID] for r in rows], min(r[OCCURRED_AT] for r in rows),
+                           max(r[OCCURRED_AT] for r in rows))
+
+
+def stored_versions(store: Store, accounts: list[str], ids: list[str], lo: str, hi: str) -> dict[str, tuple]:
+    """``event_id -> (version, priced, cost_total_usd, credits)`` of the stored latest versions of
+    the calls ``ids`` of ``accounts`` between the times ``lo`` and ``hi``.
 
     The ids go into the query as one string literal, split by the engine: each was checked or
     normalised to canonical UUID text by :func:`_uuid`, so it needs no escaping (binding them as
     an ``Array(UUID)`` parameter escaped every character in Python, and a literal list costs the
     SQL parser more). Times are the rows' millisecond text; accounts are escaped. The text is
     sent as it is (:meth:`Store.raw_rows`): 4.6 -> 1.9 µs per id with 5,000 ids."""
-    lo = min(r[OCCURRED_AT] for r in rows)
-    hi = max(r[OCCURRED_AT] for r in rows)
-    ids = ",".join([r[EVENT_ID] for r in rows])
-    if _UUID_LIST.fullmatch(ids) is None or _TIME_TEXT.fullmatch(lo) is None or _TIME_TEXT.fullmatch(hi) is None:
+    joined = ",".join(ids)
+    if _UUID_LIST.fullmatch(joined) is None or _TIME_TEXT.fullmatch(lo) is None or _TIME_TEXT.fullmatch(hi) is None:
         raise ValueError("event ids must be canonical UUIDs and times canonical text")  # never, by construction
     found = store.raw_rows(
         "SELECT toString(event_id), max(version), argMax(priced, version), "
         "toString(argMax(cost_total_usd, version)), toString(argMax(credits, version)) FROM ai_calls "
         f"WHERE account_id IN {format_query_value(accounts)} "
         f"AND occurred_at BETWEEN toDateTime64('{lo}', 3, 'UTC') AND toDateTime64('{hi}', 3, 'UTC') "
-        f"AND event_id IN (SELECT toUUID(arrayJoin(splitByChar(',', '{ids}')))) GROUP BY event_id"
+        f"AND event_id IN (SELECT toUUID(arrayJoin(splitByChar(',', '{joined}')))) GROUP BY event_id"
     )
     return {r[0]: (int(r[1]), bool(r[2]), r[3], r[4]) for r in found}
 
@@ -263,6 +268,13 @@ def apply_stored_versions(store: Store, rows: list[tuple]) -> list[tuple]:
         for start in range(0, len(group), _IDS_PER_QUERY):
             chunk = group[start:start + _IDS_PER_QUERY]
             stored.update(_stored_versions(store, sorted({r[ACCOUNT_ID] for r in chunk}), chunk))
+    return against_stored(rows, stored)
+
+
+def against_stored(rows: list[tuple], stored: dict[str, tuple]) -> list[tuple]:
+    """The rows to insert, given the stored versions of their calls (:func:`stored_versions`)."""
+    if not stored:
+        return rows
     out = []
     for row in rows:
         previous = stored.get(row[EVENT_ID])

@@ -1,28 +1,31 @@
-"""Per-partition row buffers with the offset range each one covers."""
+"""Per-partition buffers of the writer's row batches, with the offset range each one covers."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sized
 
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 
 @dataclass
 class PartitionBuffer:
-    rows: list[Any] = field(default_factory=list)
+    batches: list[Sized] = field(default_factory=list)  #: each message's rows, as the writer made them
+    count: int = 0  #: rows in the batches
     first_offset: int = -1
     last_offset: int = -1
     started: float = 0.0
 
-    def add(self, rows: list[Any], offset: int) -> None:
+    def add(self, rows: Sized, offset: int) -> None:
         if self.first_offset < 0:
             self.first_offset = offset
             self.started = time.monotonic()
         self.last_offset = offset
-        self.rows.extend(rows)
+        if len(rows):
+            self.batches.append(rows)
+            self.count += len(rows)
 
 
 class Buffers:
@@ -32,7 +35,7 @@ class Buffers:
         self._by_tp: dict[TopicPartition, PartitionBuffer] = {}
         self.row_count = 0  #: rows buffered over all partitions
 
-    def add(self, tp: TopicPartition, offset: int, rows: list[Any]) -> None:
+    def add(self, tp: TopicPartition, offset: int, rows: Sized) -> None:
         self._by_tp.setdefault(tp, PartitionBuffer()).add(rows, offset)
         self.row_count += len(rows)
 
@@ -41,7 +44,7 @@ class Buffers:
         for tp in partitions:
             dropped = self._by_tp.pop(tp, None)
             if dropped is not None:
-                self.row_count -= len(dropped.rows)
+                self.row_count -= dropped.count
 
     def oldest_age(self) -> float:
         starts = [b.started for b in self._by_tp.values() if b.first_offset >= 0]
@@ -50,8 +53,9 @@ class Buffers:
     def pending(self) -> bool:
         return any(b.first_offset >= 0 for b in self._by_tp.values())
 
-    def rows(self) -> list[Any]:
-        return [row for b in self._by_tp.values() for row in b.rows]
+    def batches(self) -> list[Any]:
+        """Every partition's batches, partition by partition, in the order they came."""
+        return [batch for b in self._by_tp.values() for batch in b.batches]
 
     def offsets_to_commit(self) -> dict[TopicPartition, OffsetAndMetadata]:
         return {tp: OffsetAndMetadata(b.last_offset + 1, "", -1)

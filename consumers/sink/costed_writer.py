@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from consumers.clickhouse import column_block
+from consumers.clickhouse.column_block import ColumnBlock
+from consumers.clickhouse.column_rows import columns_from_columns, prompt_type_of
 from consumers.clickhouse.rows import (
     AI_CALLS_COLUMNS,
     INSERT_SETTINGS,
     ROWS_FORMAT,
     ConfigLookup,
     RowError,
-    apply_stored_versions,
     costed_to_row,
     default_config,
     encode_rows,
-    keep_latest,
 )
-from consumers.clickhouse.column_rows import prompt_type_of, rows_from_columns
 from consumers.clickhouse.store import Store
 from schemas.codec import DecodeError
 from schemas.costed_columns import CostedColumns, decode_costed
@@ -41,15 +41,16 @@ class CostedCallsWriter:
             decoded = decoded.items()  # not in the usual form: call by call, each with its reason
         return self._item_rows(decoded, partition, offset)
 
-    def _column_rows(self, batch: CostedColumns, partition: int, offset: int) -> list[Any] | None:
-        """The rows of a columns message of one prompt type, read a column at a time (or ``None``)."""
+    def _column_rows(self, batch: CostedColumns, partition: int, offset: int) -> ColumnBlock | list | None:
+        """The rows of a columns message of one prompt type, read and kept a column at a time (or ``None``)."""
         prompt_type = prompt_type_of(batch)
         if prompt_type is None:
             return None
         store_row, store_text = self.config(prompt_type)
         if not store_row:
             return []  # prompt type switched off (is_active = false): live stats only
-        return rows_from_columns(batch, partition, offset, store_text)
+        columns = columns_from_columns(batch, partition, offset, store_text)
+        return None if columns is None else ColumnBlock(columns)
 
     def _item_rows(self, items: list[Any], partition: int, offset: int):
         rows, failures = [], []
@@ -70,10 +71,12 @@ class CostedCallsWriter:
                 failures.append((str(exc), item, event.get("event_id") if isinstance(event, dict) else None))
         return rows, failures
 
-    def prepare(self, store: Store, rows: list[Any]) -> list[Any]:
-        return apply_stored_versions(store, keep_latest(rows))
+    def prepare(self, store: Store, batches: list[Any]) -> ColumnBlock | list[Any]:
+        """The rows to insert: the latest version of each call, less what is stored (:mod:`.column_block`)."""
+        return column_block.prepare(store, batches)
 
-    def write(self, store: Store, rows: list[Any], dedup_token: str | None) -> None:
+    def write(self, store: Store, rows: ColumnBlock | list[Any], dedup_token: str | None) -> None:
         """One insert of prepared rows, parsed by the engine from :data:`ROWS_FORMAT`."""
-        store.insert_raw(self.table, encode_rows(rows), self.columns, fmt=ROWS_FORMAT, dedup_token=dedup_token,
+        data = rows.encode() if isinstance(rows, ColumnBlock) else encode_rows(rows)
+        store.insert_raw(self.table, data, self.columns, fmt=ROWS_FORMAT, dedup_token=dedup_token,
                          settings=INSERT_SETTINGS)

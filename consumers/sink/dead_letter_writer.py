@@ -36,8 +36,8 @@ class DeadLettersWriter:
                    partition, offset]
         return [row], []
 
-    def prepare(self, store: Store, rows: list[Any]) -> list[Any]:
-        return rows
+    def prepare(self, store: Store, batches: list[list[Any]]) -> list[Any]:
+        return [row for batch in batches for row in batch]
 
     def write(self, store: Store, rows: list[Any], dedup_token: str | None) -> None:
         store.insert(self.table, rows, self.columns, dedup_token=dedup_token)

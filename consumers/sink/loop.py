@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Sized
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
@@ -43,13 +43,15 @@ class Writer(Protocol):
     table: str
     columns: tuple[str, ...]
 
-    def to_rows(self, value: bytes, partition: int, offset: int) -> tuple[list[Any], list[tuple[str, Any, str | None]]]:
-        """Rows of one message, and its failures as (reason, raw item, event_id)."""
+    def to_rows(self, value: bytes, partition: int, offset: int) -> tuple[Sized, list[tuple[str, Any, str | None]]]:
+        """Rows of one message (a list, or any batch of rows the writer reads back), and its
+        failures as (reason, raw item, event_id)."""
 
-    def prepare(self, store: Store, rows: list[Any]) -> list[Any]:
-        """Last step before the insert (e.g. drop already-stored versions)."""
+    def prepare(self, store: Store, batches: list[Any]) -> Sized:
+        """Last step before the insert, given the buffered batches of :meth:`to_rows` in order
+        (e.g. drop already-stored versions)."""
 
-    def write(self, store: Store, rows: list[Any], dedup_token: str | None) -> None:
+    def write(self, store: Store, rows: Any, dedup_token: str | None) -> None:
         """Insert prepared rows into ``table`` (one insert, deduplicated by ``dedup_token``)."""
 
 
@@ -195,7 +197,7 @@ class TopicSink:
             return True
         started = time.perf_counter()
         try:
-            rows = self.writer.prepare(self.store, self.buffers.rows())
+            rows = self.writer.prepare(self.store, self.buffers.batches())
             if rows:
                 self.writer.write(self.store, rows, self.buffers.dedup_token())
         except Exception as exc:  # noqa: BLE001 - ClickHouse unavailable: keep the rows, retry later

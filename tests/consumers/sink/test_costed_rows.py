@@ -46,7 +46,7 @@ def complete(item: dict) -> tuple[dict, dict]:
 def sink(store, writer: CostedCallsWriter, items: list, offset: int = 0) -> tuple[int, list]:
     """What the sink does with one message and one flush; returns (rows inserted, failures)."""
     rows, failures = writer.to_rows(encode_batch(items), 0, offset)
-    ready = writer.prepare(store, rows)
+    ready = writer.prepare(store, [rows])
     if ready:
         writer.write(store, ready, dedup_token=uuid.uuid4().hex)
     return len(ready), failures
