@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
@@ -80,7 +80,7 @@ class AICallEvent(BaseModel):
     cache_write_tokens: int = TokenCount
     output_tokens: int = TokenCount
     reasoning_tokens: int = TokenCount
-    extra_usage: dict[str, int] = Field(
+    extra_usage: dict[str, Annotated[int, Field(ge=0, le=MAX_TOKENS_PER_BUCKET)]] = Field(
         default_factory=dict,
         description="Additional catalog units, by genai-prices usage key (e.g. input_image_tokens, requests).",
     )
@@ -108,14 +108,6 @@ class AICallEvent(BaseModel):
             raise ValueError(f"occurred_at {value.isoformat()} is before {EARLIEST_EVENT_TIME.date()}")
         if value > _latest_acceptable():
             raise ValueError(f"occurred_at {value.isoformat()} is more than a day in the future")
-        return value
-
-    @field_validator("extra_usage")
-    @classmethod
-    def _extra_usage_counts(cls, value: dict[str, int]) -> dict[str, int]:
-        for key, count in value.items():
-            if count < 0 or count > MAX_TOKENS_PER_BUCKET:
-                raise ValueError(f"extra_usage[{key!r}] = {count} is out of range 0..{MAX_TOKENS_PER_BUCKET}")
         return value
 
     @field_validator("metadata")

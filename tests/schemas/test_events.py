@@ -38,6 +38,8 @@ def test_offset_timestamps_are_normalised_to_utc(valid_event):
         ("occurred_at", "2001-01-01T00:00:00Z", "before 2015"),
         ("prompt_type", "has spaces!", "prompt_type"),
         ("metadata", "not an object", "metadata"),
+        ("extra_usage", {"input_image_tokens": -3}, "extra_usage.input_image_tokens"),
+        ("extra_usage", {"requests": MAX_TOKENS_PER_BUCKET + 1}, "extra_usage.requests"),
         ("surprise", 1, "surprise"),
     ],
 )
@@ -73,5 +75,7 @@ def test_json_schema_describes_the_disjoint_buckets():
     assert schema["title"] == "ai.call.v1"
     for bucket in ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens"):
         assert schema["properties"][bucket]["minimum"] == 0
+    extra = schema["properties"]["extra_usage"]["additionalProperties"]  # other languages' producers see the range
+    assert (extra["minimum"], extra["maximum"]) == (0, MAX_TOKENS_PER_BUCKET)
     assert set(schema["required"]) == {"event_id", "occurred_at", "account_id", "provider", "model"}
     assert AICallEvent.model_fields["prompt_type"].default == "default"
