@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from kafka import KafkaConsumer, TopicPartition
 
 from ailedger import topics
-from ailedger.settings import CommonSettings
+from ailedger.settings import CommonSettings, statistics_app_id
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,14 @@ def stage_groups(settings: CommonSettings, app_id: str = "ailedger-worker", sink
                  alert_group: str = "ailedger-alert-delivery") -> list[tuple[str, str, str]]:
     """``(stage, group, input topic)`` of every stage, with the groups the services derive from
     these names (the sinks' and alert delivery's are prefixed with the topic prefix, as
-    :class:`~consumers.sink.loop.TopicSink` and alert delivery prefix them; the worker's is its app id)."""
+    :class:`~consumers.sink.loop.TopicSink` and alert delivery prefix them; the worker's is its app
+    id, and the statistics' their own when ``AILEDGER_WORKER_STAGES=apart``)."""
     prefix = settings.topic_prefix
+    statistics = statistics_app_id(app_id, settings.worker_stages)
     return [
         ("pricing (worker)", app_id, settings.topic(topics.RAW)),
-        ("live statistics (worker)", app_id, settings.topic(topics.COSTED)),
-        ("account spend (worker)", app_id, settings.topic(topics.SPEND)),
+        ("live statistics (worker)", statistics, settings.topic(topics.COSTED)),
+        ("account spend (worker)", statistics, settings.topic(topics.SPEND)),
         ("ClickHouse sink (serve)", f"{prefix}{sink_group}", settings.topic(topics.COSTED)),
         ("dead-letter sink (serve)", f"{prefix}{sink_group}-dlq", settings.topic(topics.DLQ)),
         ("alert delivery (serve)", f"{prefix}{alert_group}", settings.topic(topics.ALERTS)),

@@ -7,6 +7,7 @@ each adds its own knobs. Bad values fail at start with a message naming the vari
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, PositiveInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,12 @@ class CommonSettings(BaseSettings):
         default="lz4", pattern=r"^(gzip|snappy|lz4|zstd)$",
         description="Compression of the record batches this process produces (none: off). lz4 cut "
                     "noida-db's CPU per event about 2.5x in the pipeline benchmark (BENCHMARKS.md).")
+    worker_stages: Literal["together", "apart"] = Field(
+        default="together",
+        description="together: every worker process runs pricing and live statistics. apart: each runs one "
+                    "(AILEDGER_WORKER_ROLE), so each stage scales on its own and neither is held to one "
+                    "process's core (BENCHMARKS.md session 20). Set it on every process of the deployment: "
+                    "the lag view and alerts find the statistics' consumer group by it.")
     gc_thresholds: tuple[PositiveInt, ...] = Field(
         default=SERVICE_THRESHOLDS,
         description="Garbage-collector thresholds of the worker and serve processes, set once they have "
@@ -98,6 +105,11 @@ class WorkerSettings(PricingSettings):
     """The Faust stream-processing worker."""
 
     app_id: str = Field(default="ailedger-worker", pattern=r"^[A-Za-z0-9_.\-]+$")
+    worker_role: Literal["pricing", "statistics"] | None = Field(
+        default=None,
+        description="With AILEDGER_WORKER_STAGES=apart, the stage this worker process runs: pricing (raw -> "
+                    "costed; consumer group AILEDGER_APP_ID) or statistics (live statistics, daily usage, "
+                    "alerts; consumer group and tables AILEDGER_APP_ID-statistics).")
     instance_id: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_.\-]+$",
         description="Static group membership (e.g. a StatefulSet pod name): a restarted worker takes its "
@@ -131,6 +143,34 @@ class WorkerSettings(PricingSettings):
         default=8 * 1024 * 1024, ge=1024 * 1024, le=256 * 1024 * 1024,
         description="Most bytes one fetch returns per partition (Faust's default is 1 MiB: about five "
                     "costed messages of 500 calls); the sinks read 8 MiB too.")
+
+    def check_role(self) -> None:
+        """Raise ``ValueError`` unless the role fits the stages (a worker process checks it at start;
+        other processes derive names from these settings without a role)."""
+        if self.worker_stages == "apart" and self.worker_role is None:
+            raise ValueError("AILEDGER_WORKER_STAGES=apart needs AILEDGER_WORKER_ROLE=pricing or statistics")
+        if self.worker_stages == "together" and self.worker_role is not None:
+            raise ValueError("AILEDGER_WORKER_ROLE is for AILEDGER_WORKER_STAGES=apart; together, a worker runs both")
+
+    @property
+    def runs_pricing(self) -> bool:
+        return self.worker_role != "statistics"
+
+    @property
+    def runs_statistics(self) -> bool:
+        return self.worker_role != "pricing"
+
+    @property
+    def own_app_id(self) -> str:
+        """The Faust app id this process runs as: its consumer group and its tables' changelog prefix."""
+        return statistics_app_id(self.app_id, self.worker_stages) if self.worker_role == "statistics" else self.app_id
+
+
+def statistics_app_id(app_id: str, stages: str) -> str:
+    """The app id (consumer group, changelog prefix) of the live statistics stage: the worker's own
+    when the stages run together, ``<app_id>-statistics`` when apart. Pricing always runs as
+    ``app_id``, so ``ailedger replay`` reads the live pricing's committed offsets there."""
+    return app_id if stages == "together" else f"{app_id}-statistics"
 
 
 class SinkSettings(CommonSettings):

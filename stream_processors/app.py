@@ -63,10 +63,11 @@ def create_app(settings: WorkerSettings | None = None) -> faust.App:
     kafka_pacing.install()  # noida-db answers empty fetches at once: pace re-fetches (no-op on Kafka)
     aiokafka_lz4.install()  # aiokafka's lz4 level 9 was 15 % of the worker's CPU; level 0 is ~10x cheaper
     settings = settings or WorkerSettings()
+    settings.check_role()
     datadir = settings.home / "faust"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        settings.app_id,
+        settings.own_app_id,  # with the stages apart, the statistics' own group and changelogs
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
         store=settings.table_store,
         datadir=str(datadir),
@@ -111,6 +112,9 @@ def topic(app: faust.App, name: str) -> faust.TopicT:
 
 app = create_app()
 
-# Agents register themselves on ``app`` when imported.
-from stream_processors import pricing_agent  # noqa: E402,F401
-import stream_processors.alerts.agent, stream_processors.stats.agent  # noqa: E401,E402,F401 - live stats and alerts
+# Agents register themselves on ``app`` when imported: pricing, and live statistics with the
+# alerts, unless AILEDGER_WORKER_ROLE names one of them (AILEDGER_WORKER_STAGES=apart).
+if app.ailedger_settings.runs_pricing:
+    from stream_processors import pricing_agent  # noqa: E402,F401
+if app.ailedger_settings.runs_statistics:
+    import stream_processors.alerts.agent, stream_processors.stats.agent  # noqa: E401,E402,F401

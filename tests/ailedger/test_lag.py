@@ -62,3 +62,14 @@ def test_the_stages_lag_names_the_one_behind(settings, topics, monkeypatch, caps
     assert "lagged-worker" in out and "more than 0 behind: pricing (worker), dead-letter sink (serve)" in out
     assert main(["topics", "lag", "--max", "4"]) == 0
     assert "behind:" not in capsys.readouterr().out
+
+
+def test_with_the_stages_apart_the_statistics_lag_is_their_own_group(settings):
+    from ailedger.lag import stage_groups
+
+    together = {stage: group for stage, group, _ in stage_groups(settings, app_id="ledger")}
+    apart = {stage: group for stage, group, _ in
+             stage_groups(settings.model_copy(update={"worker_stages": "apart"}), app_id="ledger")}
+    assert together["pricing (worker)"] == together["live statistics (worker)"] == "ledger"
+    assert apart["pricing (worker)"] == "ledger"
+    assert apart["live statistics (worker)"] == apart["account spend (worker)"] == "ledger-statistics"

@@ -71,3 +71,44 @@ def test_worker_leaves_the_group_mid_stream(settings, topics, store, worker_fact
         raise AssertionError(diagnose(store, sink, events) + " " + costed_topic_report(settings, store, events))
     time.sleep(1.5)
     assert ledger_totals(store) == ground_truth(events)
+
+
+def test_pricing_and_statistics_run_in_processes_of_their_own(settings, topics, store, worker_factory,
+                                                              services_factory, unique_id):
+    """``AILEDGER_WORKER_STAGES=apart``: one worker prices, another keeps the live statistics, each
+    in its own consumer group. Every call is stored once and counted once by the statistics, the
+    pricing worker keeps no statistics, and the lag view finds both groups caught up."""
+    from ailedger.lag import stage_lags
+    from ailedger.settings import statistics_app_id
+    from stream_processors.stats import tables
+    from tests.stream_processors.stats.live import latest_by_key
+    from tests.topic_reader import read_topic
+
+    events = priced_events(2000, seed=34)
+    app_id = f"app{unique_id}"  # the worker factory's
+    worker_factory("pricing", AILEDGER_WORKER_STAGES="apart", AILEDGER_WORKER_ROLE="pricing")
+    worker_factory("statistics", AILEDGER_WORKER_STAGES="apart", AILEDGER_WORKER_ROLE="statistics")
+    sink = services_factory()
+    publish_in_background(settings, events, batch_size=50, pause=0.02).join(120)
+    assert wait_for(lambda: count(store) == len(events), timeout=180), diagnose(store, sink, events)
+    time.sleep(1.5)
+    assert ledger_totals(store) == ground_truth(events)
+
+    statistics = statistics_app_id(app_id, "apart")
+    assert statistics != app_id
+
+    def daily_calls(app: str) -> int:
+        rows = latest_by_key(read_topic(settings, tables.changelog_topic(app, tables.DAILY), full_name=True))
+        return sum(row["calls"] for row in rows.values())
+
+    assert wait_for(lambda: daily_calls(statistics) == len(events), timeout=60), daily_calls(statistics)
+    assert daily_calls(app_id) == 0  # the pricing worker runs no statistics
+
+    deployment = settings.model_copy(update={"worker_stages": "apart"})
+
+    def groups_caught_up():
+        lags = {lag.stage: (lag.group, lag.behind) for lag in stage_lags(deployment, app_id=app_id)}
+        return (lags["pricing (worker)"] == (app_id, 0) and lags["live statistics (worker)"] == (statistics, 0)
+                and lags["account spend (worker)"][0] == statistics) or lags
+
+    assert wait_for(lambda: groups_caught_up() is True, timeout=60), groups_caught_up()

@@ -67,3 +67,24 @@ def test_the_statistics_runs_come_from_validated_settings(monkeypatch):
     monkeypatch.setenv("AILEDGER_STATS_TAKE_SECONDS", "0")
     with pytest.raises(ValidationError, match="stats_take_seconds"):
         WorkerSettings()
+
+
+def test_with_the_stages_apart_each_worker_runs_as_its_stage(tmp_path):
+    """Pricing keeps the worker's app id (the group ``ailedger replay`` reads); the statistics run
+    as their own app, so their consumer group and changelogs are their own."""
+    apart = {"home": tmp_path, "app_id": "ledger", "worker_stages": "apart"}
+    pricing = create_app(WorkerSettings(**apart, worker_role="pricing"))
+    statistics = create_app(WorkerSettings(**apart, worker_role="statistics"))
+    assert (pricing.conf.id, statistics.conf.id) == ("ledger", "ledger-statistics")
+    assert create_app(WorkerSettings(home=tmp_path, app_id="ledger")).conf.id == "ledger"
+    roles = {role: (s.runs_pricing, s.runs_statistics) for role, s in
+             (("pricing", WorkerSettings(**apart, worker_role="pricing")),
+              ("statistics", WorkerSettings(**apart, worker_role="statistics")),
+              ("together", WorkerSettings(home=tmp_path)))}
+    assert roles == {"pricing": (True, False), "statistics": (False, True), "together": (True, True)}
+
+
+@pytest.mark.parametrize(("stages", "role"), [("apart", None), ("together", "pricing")])
+def test_a_role_that_does_not_fit_the_stages_stops_the_worker_at_start(tmp_path, stages, role):
+    with pytest.raises(ValueError, match="AILEDGER_WORKER_ROLE"):
+        create_app(WorkerSettings(home=tmp_path, worker_stages=stages, worker_role=role))
