@@ -272,11 +272,14 @@ def sqlite_baseline(events) -> dict:
             "added_us_p50": round(samples[len(samples) // 2] * 1e6), "added_us_p99": round(samples[int(len(samples) * 0.99)] * 1e6)}
 
 
-def worker_env(settings, home: Path, n: int, count: int) -> dict[str, str]:
-    """One worker's environment: with several, each has its own data dir and instance id."""
+def worker_env(settings, home: Path, n: int, count: int, stages_apart: bool = False) -> dict[str, str]:
+    """One worker's environment: with several, each has its own data dir and instance id; with
+    the stages apart, the even ones price and the odd ones keep the live statistics."""
+    role = {"AILEDGER_WORKER_STAGES": "apart", "AILEDGER_WORKER_ROLE": "statistics" if n % 2 else "pricing"} \
+        if stages_apart else {}
     if count == 1:
-        return settings_env(settings)
-    return settings_env(settings, AILEDGER_HOME=str(home / f"worker{n}"), AILEDGER_INSTANCE_ID=f"bench-{n}")
+        return settings_env(settings, **role)
+    return settings_env(settings, AILEDGER_HOME=str(home / f"worker{n}"), AILEDGER_INSTANCE_ID=f"bench-{n}", **role)
 
 
 def main() -> None:
@@ -289,6 +292,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="Faust worker processes (one consumer group)")
+    parser.add_argument("--stages-apart", action="store_true",
+                        help="AILEDGER_WORKER_STAGES=apart: worker 0 prices, worker 1 keeps the live statistics")
     parser.add_argument("--high-rate", type=int, default=15_000, help="offered rate of the keep-up run (0: none)")
     parser.add_argument("--high-seconds", type=float, default=20)
     parser.add_argument("--flood-only", action="store_true",
@@ -305,6 +310,8 @@ def main() -> None:
     parser.add_argument("--paced", type=int, help=argparse.SUPPRESS)  # the paced run's producer process
     parser.add_argument("--marker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stages_apart and args.workers < 2:
+        parser.error("--stages-apart needs --workers 2 or more (one per stage)")
     if args.publish:
         return publish_only(args.publish, args.seed)
     if args.paced:
@@ -312,10 +319,11 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="ailedger-bench-"))
     broker = (start_tansu if args.broker == "tansu" else start_broker)(home / "broker", free_port())
     settings = ApiSettings(home=home, kafka_bootstrap=broker.bootstrap, partitions=args.partitions,
-                           clickhouse_dsn=f"chdb://{home / 'clickhouse'}", clickhouse_database="bench")
+                           clickhouse_dsn=f"chdb://{home / 'clickhouse'}", clickhouse_database="bench",
+                           worker_stages="apart" if args.stages_apart else "together")
     create_topics(settings)
-    workers = [spawn(worker_command("warn"), worker_env(settings, home, n, args.workers), home / f"worker{n}.log")
-               for n in range(args.workers)]
+    workers = [spawn(worker_command("warn"), worker_env(settings, home, n, args.workers, args.stages_apart),
+                     home / f"worker{n}.log") for n in range(args.workers)]
     worker, worker_log = workers[0], home / "worker0.log"
     services = None
     try:
@@ -332,7 +340,8 @@ def main() -> None:
                                      args.idle_only), indent=2))
             return
         results = {"machine": machine(), "date": datetime.now(timezone.utc).date().isoformat(),
-                   "broker": args.broker, "partitions": args.partitions, "workers": args.workers, "compression": settings.compression,
+                   "broker": args.broker, "partitions": args.partitions, "workers": args.workers,
+                   **({"stages": "apart"} if args.stages_apart else {}), "compression": settings.compression,
                    "load_average_at_start": os.getloadavg()[0], "packages": package_versions()}
         measured = {"broker": broker.process.pid, **worker_pids, SINK: os.getpid()}
         if args.high_only:
