@@ -29,7 +29,7 @@ def python_threads_seconds() -> dict[int, tuple[str, float]]:
 
 def threads_used(before: dict[int, tuple[str, float]]) -> dict[str, float]:
     """CPU seconds each Python thread used since ``before`` (a :func:`python_threads_seconds`)."""
-    return {name: used - before.get(tid, (name, 0.0))[1] for tid, (name, used) in python_threads_seconds().items()}
+    return by_name(before, python_threads_seconds())
 
 
 def native_threads_seconds() -> dict[int, tuple[str, float]]:
@@ -88,6 +88,7 @@ class ServeProcessClock:
         threads = threads_used(self._threads)
         native = by_name(self._native, native_threads_seconds())
         calls = self.in_calls - self._calls
+        by_call = {name: used - self._by_call.get(name, 0.0) for name, used in self.by_call.items()}
         python = sum(threads.values()) - calls
         per_event = lambda seconds: round(seconds * 1e6 / events, 1)  # noqa: E731
         return {"python": per_event(python), "clickhouse engine": per_event(process - python),
@@ -95,8 +96,8 @@ class ServeProcessClock:
                                                     sorted(threads.items(), key=lambda kv: -kv[1]) if used},
                 # the calling threads' CPU inside each kind of store call (raw_insert: the sink's
                 # inserts; raw_query: its version lookups and other reads)
-                "in calls": {name: per_event(used - self._by_call.get(name, 0.0)) for name, used in
-                             sorted(self.by_call.items(), key=lambda kv: -kv[1]) if per_event(used - self._by_call.get(name, 0.0))},
+                "in calls": {name: per_event(used) for name, used in
+                             sorted(by_call.items(), key=lambda kv: -kv[1]) if per_event(used)},
                 # the engine's own pools; the rest of its share ran on the Python threads that called it
                 "engine threads": {name: per_event(used) for name, used in
                                    sorted(native.items(), key=lambda kv: -kv[1]) if per_event(used)}}
