@@ -28,16 +28,20 @@ def read_topic(settings: CommonSettings, name: str, *, full_name: bool = False,
         ends = consumer.end_offsets(tps)
         deadline = time.monotonic() + timeout
         out = []
+
+        def take(polled: dict) -> dict:
+            for records in polled.values():
+                out.extend((r.key, None if r.value is None else decode(r.value)) for r in records)
+            return polled
+
         while any(consumer.position(tp) < ends[tp] for tp in tps):
             assert time.monotonic() < deadline, f"{topic} not read to its end offsets {ends} in {timeout}s"
-            for records in consumer.poll(timeout_ms=500).values():
-                out += [(r.key, None if r.value is None else decode(r.value)) for r in records]
+            take(consumer.poll(timeout_ms=500))
         # The rest of a record batch already fetched: Tansu reports a partition's end as its last
         # batch's first offset + 1, so a poll cut at max_poll_records would leave that batch's
         # other records behind. Nothing is waited for: only what the consumer holds is taken.
-        while more := consumer.poll(timeout_ms=0):
-            for records in more.values():
-                out += [(r.key, None if r.value is None else decode(r.value)) for r in records]
+        while take(consumer.poll(timeout_ms=0)):
+            pass
         return out
     finally:
         consumer.close()
