@@ -102,22 +102,30 @@ class CreditRules(BaseModel):
 
     def credits(self, tokens: int, provider: str, model: str, operation: str = "") -> Decimal:
         """Credits for ``tokens`` tokens of this model and operation."""
-        step = self.step_cache.get((provider, model)) or self._step(provider, model)
+        step_cache, rounding, plain, quantum, minimums, minimum = self.settings
+        step = step_cache.get((provider, model)) or self._step(provider, model)
         if type(step) is int:  # exact integer arithmetic
-            rounding = self.rounding
             if rounding == "up":
                 steps = -(-tokens // step)
             elif rounding == "down":
                 steps = tokens // step
             else:
                 steps = (2 * tokens + step) // (2 * step)
-            if self.plain:
+            if plain:
                 return Decimal(steps)
-            value = Decimal(steps) * self.quantum
+            value = Decimal(steps) * quantum
         else:
-            value = (Decimal(tokens) / step).to_integral_value(rounding=_MODES[self.rounding]) * self.quantum
-        minimum = self.min_credits_per_operation.get(operation, self.min_credits)
+            value = (Decimal(tokens) / step).to_integral_value(rounding=_MODES[rounding]) * quantum
+        if minimums:
+            minimum = minimums.get(operation, minimum)
         return value if value >= minimum else minimum
+
+    @cached_property
+    def settings(self) -> tuple[dict, str, bool, Decimal, dict[str, Decimal], Decimal]:
+        """What :meth:`credits` reads per call, as one tuple: an attribute of a pydantic model is
+        a slow attribute for the interpreter (~300 instructions; the class has ``__getattr__``)."""
+        return (self.step_cache, self.rounding, self.plain, self.quantum, self.min_credits_per_operation,
+                self.min_credits)
 
     def credits_for(self, event: "AICallEvent") -> Decimal:
         """Credits of one call."""

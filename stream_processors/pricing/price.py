@@ -44,24 +44,36 @@ def unpriced(event: AICallEvent) -> CallCost:
 
 def price_call(event: AICallEvent, catalog: PriceCatalog, credits: CreditRules | None = None) -> CallCost:
     """Cost (Decimal USD per bucket and total) and credits of ``event`` at ``event.occurred_at``."""
-    provider, model = event.provider, event.model
-    sheet = catalog.resolve(provider, model, event.occurred_at)
+    # Fields are read from the model's __dict__: an attribute of a pydantic model is not a fast
+    # attribute for the interpreter (the class defines __getattr__), a dict item is.
+    fields = event.__dict__
+    provider, model = fields["provider"], fields["model"]
+    sheet = catalog.resolve(provider, model, fields["occurred_at"])
     if sheet is None:
         return unpriced(event)
     # Unrolled on purpose: this runs ~50,000 times a second; fewer temporaries, less GC work.
-    n_in, n_cr, n_cw = event.input_tokens, event.cache_read_tokens, event.cache_write_tokens
-    n_out, n_rs = event.output_tokens, event.reasoning_tokens
-    extra = event.extra_usage
+    n_in, n_cr, n_cw = fields["input_tokens"], fields["cache_read_tokens"], fields["cache_write_tokens"]
+    n_out, n_rs = fields["output_tokens"], fields["reasoning_tokens"]
+    extra = fields["extra_usage"]
     total_input = n_in + n_cr + n_cw
     if extra:
         total_input += _extra_input_tokens(extra)
     level = sheet.level_for(total_input)
-    r_in, r_cr, r_cw, r_out, r_rs = level.core
-    a_in = r_in[0] * n_in / r_in[1] if n_in and r_in is not None else ZERO
-    a_cr = r_cr[0] * n_cr / r_cr[1] if n_cr and r_cr is not None else ZERO
-    a_cw = r_cw[0] * n_cw / r_cw[1] if n_cw and r_cw is not None else ZERO
-    a_out = r_out[0] * n_out / r_out[1] if n_out and r_out is not None else ZERO
-    a_rs = r_rs[0] * n_rs / r_rs[1] if n_rs and r_rs is not None else ZERO
+    unit = level.unit
+    if unit is not None:  # token prices: one multiplication per bucket
+        u_in, u_cr, u_cw, u_out, u_rs = unit
+        a_in = u_in * n_in if n_in and u_in is not None else ZERO
+        a_cr = u_cr * n_cr if n_cr and u_cr is not None else ZERO
+        a_cw = u_cw * n_cw if n_cw and u_cw is not None else ZERO
+        a_out = u_out * n_out if n_out and u_out is not None else ZERO
+        a_rs = u_rs * n_rs if n_rs and u_rs is not None else ZERO
+    else:
+        r_in, r_cr, r_cw, r_out, r_rs = level.core
+        a_in = r_in[0] * n_in / r_in[1] if n_in and r_in is not None else ZERO
+        a_cr = r_cr[0] * n_cr / r_cr[1] if n_cr and r_cr is not None else ZERO
+        a_cw = r_cw[0] * n_cw / r_cw[1] if n_cw and r_cw is not None else ZERO
+        a_out = r_out[0] * n_out / r_out[1] if n_out and r_out is not None else ZERO
+        a_rs = r_rs[0] * n_rs / r_rs[1] if n_rs and r_rs is not None else ZERO
     request = level.request
     a_other = request[0] * extra.get(U.REQUESTS, 1) / request[1] if request is not None else ZERO
     if extra:
@@ -79,7 +91,7 @@ def price_call(event: AICallEvent, catalog: PriceCatalog, credits: CreditRules |
             "reasoning_usd": a_rs,
             "other_usd": a_other,
             "total_usd": a_in + a_cr + a_cw + a_out + a_rs + a_other,
-            "credits": rules.credits(n_in + n_cr + n_cw + n_out + n_rs, provider, model, event.operation),
+            "credits": rules.credits(n_in + n_cr + n_cw + n_out + n_rs, provider, model, fields["operation"]),
             "price_version": sheet.version,
             "price_source": sheet.source,
             "unpriced_reason": None,

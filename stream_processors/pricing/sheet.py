@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from typing import Mapping, Union
 
 from genai_prices.types import TieredPrices
@@ -30,10 +30,17 @@ Rate = tuple[Decimal, int] | None
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """Rates of one tier level: the five core buckets, then a per-request rate."""
+    """Rates of one tier level: the five core buckets, then a per-request rate.
+
+    ``unit`` holds each core bucket's price of one token (``price / per``) when every one of them
+    is exact, as it is for token prices (``per`` is a power of ten): a call then costs one
+    multiplication per bucket instead of a multiplication and a division, with the same value
+    (a token count has at most 8 digits, so neither way rounds). ``None`` otherwise.
+    """
 
     core: tuple[Rate, Rate, Rate, Rate, Rate]
     request: Rate
+    unit: tuple[Decimal | None, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +104,19 @@ def build_sheet(prices: Mapping[str, Price], source: str, version: str) -> Price
             None if key is None else (price_at(prices[key], probe), units[key].per) for key in routes
         )
         request = None if req_key is None else (price_at(prices[req_key], probe), units[req_key].per)
-        levels.append(Level(core=core, request=request))  # type: ignore[arg-type]
+        levels.append(Level(core=core, request=request, unit=unit_prices(core)))  # type: ignore[arg-type]
     return PriceSheet(dict(prices), source, version, tuple(starts), tuple(levels))
+
+
+_EXACT = Context(prec=100, traps=[Inexact])
+
+
+def unit_prices(core: tuple[Rate, ...]) -> tuple[Decimal | None, ...] | None:
+    """``price / per`` of each rate (None for an uncovered bucket), or None if one is not exact."""
+    try:
+        return tuple(None if rate is None else _EXACT.divide(rate[0], rate[1]) for rate in core)
+    except Inexact:
+        return None
 
 
 def validate(prices: Mapping[str, Price]) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import orjson
 import pytest
 from pydantic import ValidationError
 
-from schemas.codec import parse_event
+from schemas import events
+from schemas.codec import parse_batch, parse_event
 from schemas.events import MAX_METADATA_BYTES, MAX_TOKENS_PER_BUCKET, AICallEvent, event_json_schema
 
 
@@ -52,6 +54,40 @@ def test_impossible_values_are_rejected_naming_the_field(valid_event, field, val
 
 def test_far_future_timestamp_is_rejected(valid_event):
     valid_event["occurred_at"] = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
+    with pytest.raises(ValueError, match="in the future"):
+        parse_event(valid_event)
+
+
+@pytest.mark.parametrize("text", ["2026-11-20T10:00:00Z", "2026-11-20T12:00:00+02:00", "2026-11-20T10:00:00.000Z"])
+def test_times_are_held_in_utc_itself_from_json_and_from_dicts(valid_event, text):
+    valid_event["occurred_at"] = text
+    batch = parse_batch(b'{"type": "ai.batch.v1", "items": [' + orjson.dumps(valid_event) + b"]}")
+    for event in (parse_event(valid_event), batch[0]):
+        assert event.occurred_at == datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+        assert event.occurred_at.tzinfo is timezone.utc  # not an equal zone of another class
+
+
+@pytest.mark.parametrize("value", [1795168800, datetime(2026, 11, 20, 12, tzinfo=timezone(timedelta(hours=2)))])
+def test_times_that_are_not_iso_text_take_pydantics_parser(valid_event, value):
+    valid_event["occurred_at"] = value
+    event = parse_event(valid_event)
+    assert event.occurred_at == datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    assert event.occurred_at.tzinfo is timezone.utc
+
+
+def test_text_that_is_no_time_gets_pydantics_reason(valid_event):
+    valid_event["occurred_at"] = "yesterday"
+    with pytest.raises(ValueError, match="occurred_at: Input should be a valid datetime"):
+        parse_event(valid_event)
+
+
+def test_a_time_past_a_stale_future_bound_is_checked_against_a_fresh_one(valid_event, monkeypatch):
+    monkeypatch.setattr(events, "_latest", [events.EARLIEST_EVENT_TIME])  # a bound read long ago
+    now = datetime.now(timezone.utc)
+    valid_event["occurred_at"] = (now + timedelta(hours=23)).isoformat()
+    assert parse_event(valid_event).occurred_at > now
+    assert events._latest[0] >= now + timedelta(days=1)  # refreshed
+    valid_event["occurred_at"] = (now + timedelta(hours=25)).isoformat()
     with pytest.raises(ValueError, match="in the future"):
         parse_event(valid_event)
 
