@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -76,3 +77,21 @@ def test_the_same_call_at_the_same_time_always_costs_the_same(model, counts, whe
     when = when.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(seconds=second)
     fresh = PriceCatalog()  # an empty cache must give what the warm one gives
     assert price_call(call(*model, when, **counts), fresh) == price_call(call(*model, when, **counts), CATALOG)
+
+
+class _DividingCatalog:
+    """CATALOG's sheets with every level's per-token prices taken away: price_call divides."""
+
+    def resolve(self, provider, model, when):
+        sheet = CATALOG.resolve(provider, model, when)
+        if sheet is None:
+            return None
+        return dataclasses.replace(sheet, levels=tuple(dataclasses.replace(lv, unit=None) for lv in sheet.levels))
+
+
+@settings(max_examples=300, deadline=None)
+@given(models, usage, extras, instants)
+def test_per_token_prices_give_what_dividing_each_call_gives(model, counts, extra, when):
+    event = call(*model, when, extra_usage=extra, **counts)
+    assert CATALOG.resolve(*model, when) is None or CATALOG.resolve(*model, when).levels[0].unit is not None
+    assert price_call(event, CATALOG) == price_call(event, _DividingCatalog())
