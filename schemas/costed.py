@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.events import AICallEvent
 
 COSTED_TYPE = "ai.call.costed.v1"
+#: The amount of an empty bucket. Pricing uses this one object, so writers can tell it by
+#: identity (``is``), which costs nothing, where formatting or comparing a Decimal does not.
+ZERO = Decimal(0)
 
 
 class CallCost(BaseModel):

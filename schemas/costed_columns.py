@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Sequence
 
 from schemas.codec import DecodeError, dumps, items_of, loads
-from schemas.costed import COSTED_TYPE, CallCost
+from schemas.costed import COSTED_TYPE, ZERO, CallCost
 from schemas.events import AICallEvent
 
 COLUMNS_TYPE = "ai.call.costed.columns.v1"
@@ -42,7 +42,6 @@ AMOUNT_FIELDS = tuple(name for name in COST_FIELDS if name.endswith("_usd") or n
 #: Columns never written as one shared value: equal values of these may differ as JSON
 #: (``{"a": 1} == {"a": True}``), or are floats.
 _ALWAYS_LISTS = frozenset({"metadata", "extra_usage", "latency_ms"})
-_NONE_TYPE = type(None)
 _EVENT_VALUES, _COST_VALUES = operator.itemgetter(*EVENT_FIELDS), operator.itemgetter(*COST_FIELDS)
 _EVENT_DICT, _COST_DICT = operator.attrgetter("event.__dict__"), operator.attrgetter("cost.__dict__")
 
@@ -71,15 +70,11 @@ DEFAULTS = _defaults()
 
 
 def _amount_texts(values: Sequence[Any]) -> list[str | None]:
-    """Plain decimal text of each amount (``None`` stays ``None``). Types are looked at, not
-    compared: ``Decimal == None`` costs ~170 ns."""
-    if _NONE_TYPE in set(map(type, values)):
-        texts = [None if v is None else str(v) for v in values]
-        joined = "".join(t for t in texts if t is not None)
-    else:
-        texts = list(map(str, values))
-        joined = "".join(texts)
-    if "E" in joined:  # exponent notation ("0E-9" for some zero amounts): as plain_decimal
+    """Plain decimal text of each amount (``None`` stays ``None``). Pricing's empty buckets are
+    the one :data:`~schemas.costed.ZERO` and are told by identity: formatting a Decimal costs
+    ~1,100 instructions, and a third of the amounts are empty buckets."""
+    texts = [None if v is None else "0" if v is ZERO else str(v) for v in values]
+    if "E" in "".join([t for t in texts if t is not None]):  # "0E-9" for some zeros: as plain_decimal
         texts = [t if t is None or "E" not in t else format(v, "f") for t, v in zip(texts, values)]
     return texts
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from schemas.costed import CallCost
+from schemas.costed import ZERO, CallCost
 from schemas.events import AICallEvent
 from stream_processors.pricing import units as U
 from stream_processors.pricing.catalog import PriceCatalog
 from stream_processors.pricing.credits import DEFAULT_CREDITS, CreditRules
-from stream_processors.pricing.sheet import ZERO, PriceSheet
+from stream_processors.pricing.sheet import PriceSheet
 
 _FIELDS_SET = frozenset(CallCost.model_fields)
 _set = object.__setattr__
@@ -80,6 +80,19 @@ def price_call(event: AICallEvent, catalog: PriceCatalog, credits: CreditRules |
         a_in, a_cr, a_cw, a_out, a_rs, a_other = _add_extra(
             [a_in, a_cr, a_cw, a_out, a_rs, a_other], sheet, extra, total_input
         )
+    # The empty buckets' ZERO is left out of the sum (a Decimal addition each; most calls fill
+    # two or three buckets of six), which changes neither the value nor its digits.
+    total = a_in
+    if a_cr is not ZERO:
+        total += a_cr
+    if a_cw is not ZERO:
+        total += a_cw
+    if a_out is not ZERO:
+        total += a_out
+    if a_rs is not ZERO:
+        total += a_rs
+    if a_other is not ZERO:
+        total += a_other
     rules = credits or DEFAULT_CREDITS
     return _priced_cost(
         {
@@ -90,7 +103,7 @@ def price_call(event: AICallEvent, catalog: PriceCatalog, credits: CreditRules |
             "output_usd": a_out,
             "reasoning_usd": a_rs,
             "other_usd": a_other,
-            "total_usd": a_in + a_cr + a_cw + a_out + a_rs + a_other,
+            "total_usd": total,
             "credits": rules.credits(n_in + n_cr + n_cw + n_out + n_rs, provider, model, fields["operation"]),
             "price_version": sheet.version,
             "price_source": sheet.source,

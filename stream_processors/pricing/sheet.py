@@ -22,7 +22,6 @@ from genai_prices.validation import validate_priced_units
 
 from stream_processors.pricing import units as U
 
-ZERO = Decimal(0)
 Price = Union[Decimal, TieredPrices]
 #: Per-level price of each core bucket: (price per ``per`` units, per) or None (not covered).
 Rate = tuple[Decimal, int] | None

@@ -12,7 +12,7 @@ import pytest
 
 from ailedger.demo_traffic import generate
 from schemas.codec import DecodeError, encode_batch, event_to_dict
-from schemas.costed import CallCost, CostedCall
+from schemas.costed import ZERO, CallCost, CostedCall
 from schemas.costed_columns import COLUMNS_TYPE, PricedCall, decode_costed, encode_costed, encode_costed_messages
 from stream_processors.costing import cost_batch
 from stream_processors.pricing import load_catalog, price_call
@@ -75,6 +75,16 @@ def test_amounts_are_plain_decimal_text_and_unknown_stays_unknown():
     assert columns["cache_read_usd"] == ["0", None] and columns["credits"] == ["-0.5", None]
     assert columns["total_usd"] == ["100.000000225", None] and "reasoning_usd" not in columns
     assert columns["priced"] == [True, False] and columns["unpriced_reason"] == [None, "no price"]
+
+
+def test_the_empty_buckets_zero_and_any_other_zero_are_written_alike():
+    events = list(generate(3, seed=8))
+    amounts = [ZERO, Decimal("0E-9"), Decimal("0.00")]
+    calls = [PricedCall(e, CallCost(priced=True, input_usd=a, total_usd=Decimal("1.5")), 1, NOW)
+             for e, a in zip(events, amounts)]
+    columns = orjson.loads(encode_costed(calls))["columns"]
+    assert columns["input_usd"] == ["0", "0.000000000", "0.00"] and columns["total_usd"] == "1.5"
+    assert [Decimal(t) for t in columns["input_usd"]] == amounts
 
 
 @pytest.mark.parametrize("message", [
