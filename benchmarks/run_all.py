@@ -8,6 +8,7 @@ summarises them with the machine and date.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,10 @@ def main() -> None:
     run(str(HERE / "bench_pricing.py"), "--write")
     run(str(HERE / "bench_stats.py"), "--write", "--label", "make bench")
     run(str(HERE / "bench_worker_stages.py"), "--write", "--label", "make bench")
+    if shutil.which("valgrind"):  # instructions per event: the same on a busy or a quiet machine
+        run(str(HERE / "bench_instructions.py"), "--write", "--label", "make bench")
+    else:
+        print("valgrind not installed: bench_instructions.py skipped", flush=True)
     run(str(HERE / "bench_insert_size.py"), "--events", "20000" if quick else "40000")
     run(str(HERE / "bench_sink.py"), "--events", "40000" if quick else "80000", "--label", "make bench")
     run(str(HERE / "bench_version_lookup.py"), "--write", "--stored", "3000000" if quick else "10000000")
