@@ -5,8 +5,9 @@ speed does not move.
 
 CPU time on this machine varies by up to 1.5x within the hour (BENCHMARKS.md), so a change of a
 few percent in ``bench_worker_stages.py`` is lost in the noise. ``valgrind --tool=callgrind``
-counts the instructions the process executes instead, the same for the same code and input
-whatever else the machine is doing. Each stage of :mod:`benchmarks.bench_worker_stages` runs once
+counts the instructions the process executes instead, whatever else the machine is doing: two
+runs of the same code differ by up to ~2 % per stage (the events are live, stamped when they are
+generated), where CPU time differs by 10-50 %. Each stage of :mod:`benchmarks.bench_worker_stages` runs once
 in a process of its own under callgrind, on inputs every process prepares the same way (demo
 traffic in raw messages of 200, priced, encoded and read), and a process that prepares them and
 runs no stage is the baseline: a stage's figure is its process's count less the baseline's,
