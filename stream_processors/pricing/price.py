@@ -2,9 +2,10 @@
 
 Pure: the same event and catalog always give the same cost. Each disjoint bucket is priced once
 at the rate of the unit that covers it (see :mod:`stream_processors.pricing.units`), as
-``price * count / per`` in Decimal - the very operations genai-prices performs, so the result
-equals ``genai_prices.calc_price`` to the last digit (tests/stream_processors/pricing checks it
-on the whole snapshot).
+``price * count / per`` in Decimal, as genai-prices computes it, so the result equals
+``genai_prices.calc_price`` to the last digit (tests/stream_processors/pricing checks it on the
+whole snapshot). Token buckets multiply the count by the exact ``price / per`` their level keeps
+(:class:`~stream_processors.pricing.sheet.Level`): the same value, one operation fewer.
 """
 
 from __future__ import annotations
