@@ -24,7 +24,6 @@ same ``--label``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -140,12 +139,10 @@ def main() -> None:
           f"statistics stage {result['statistics_stage']:,}")
     if args.write:
         from benchmarks.bench_pipeline import package_versions
+        from benchmarks.results_file import store_run
         run = {"label": args.label, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **result,
                "python": sys.version.split()[0], "packages": package_versions()}
-        runs = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
-        runs = [r for r in runs if r.get("label") != args.label] + [run]
-        RESULTS.write_text(json.dumps({"benchmark": "benchmarks/bench_instructions.py", "runs": runs}, indent=2)
-                           + "\n")
+        store_run(RESULTS, "benchmarks/bench_instructions.py", run)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.settings import ApiSettings  # noqa: E402
 from ailedger.topics import create_topics  # noqa: E402
 from benchmarks.bench_pipeline import machine  # noqa: E402
+from benchmarks.results_file import store_run  # noqa: E402
 from consumers.clickhouse.migrations import migrate  # noqa: E402
 from consumers.clickhouse.store import Store  # noqa: E402
 from consumers.serve import _config_lookup  # noqa: E402
@@ -219,11 +220,7 @@ def main() -> None:
     if args.note:
         result["note"] = args.note
     print(json.dumps(result, indent=2))
-    runs = []
-    if RESULTS.exists():
-        runs = [r for r in json.loads(RESULTS.read_text()).get("runs", []) if r.get("label") != args.label]
-    runs.append(result)
-    RESULTS.write_text(json.dumps({"benchmark": "benchmarks/bench_sink.py", "runs": runs}, indent=2) + "\n")
+    store_run(RESULTS, "benchmarks/bench_sink.py", result)
 
 
 if __name__ == "__main__":

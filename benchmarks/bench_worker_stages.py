@@ -25,7 +25,6 @@ same ``--label``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -41,6 +40,7 @@ from ailedger.demo_traffic import generate  # noqa: E402
 from ailedger.settings import WorkerSettings  # noqa: E402
 from benchmarks.bench_pipeline import machine, package_versions  # noqa: E402
 from benchmarks.bench_stats import fold, read_calls  # noqa: E402
+from benchmarks.results_file import store_run  # noqa: E402
 from schemas.codec import encode_batch, event_to_dict, parse_batch  # noqa: E402
 from schemas.costed_columns import encode_costed_messages  # noqa: E402
 from stream_processors.alerts.rules import AlertRules  # noqa: E402
@@ -125,10 +125,7 @@ def main() -> None:
         run = {"label": args.label, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": machine(), "load_average_1m": round(os.getloadavg()[0], 2), **result,
                "packages": package_versions()}
-        runs = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
-        runs = [r for r in runs if r.get("label") != args.label] + [run]
-        RESULTS.write_text(json.dumps({"benchmark": "benchmarks/bench_worker_stages.py", "runs": runs}, indent=2)
-                           + "\n")
+        store_run(RESULTS, "benchmarks/bench_worker_stages.py", run)
 
 
 if __name__ == "__main__":
