@@ -34,7 +34,8 @@ class Level:
     ``unit`` holds each core bucket's price of one token (``price / per``) when every one of them
     is exact, as it is for token prices (``per`` is a power of ten): a call then costs one
     multiplication per bucket instead of a multiplication and a division, with the same value
-    (a token count has at most 8 digits, so neither way rounds). ``None`` otherwise.
+    (dividing by a power of ten only moves the decimal point, before or after the product is
+    rounded to the context's precision). ``None`` otherwise.
     """
 
     core: tuple[Rate, Rate, Rate, Rate, Rate]
