@@ -105,3 +105,85 @@ def test_the_flush_wait_stretches_with_the_cost_of_the_flushes(settings, topics,
     finally:
         sink.buffers.clear()
         sink.close()
+
+
+class _GatedWriter(CostedCallsWriter):
+    """The real costed writer, whose inserts wait for ``gate`` (and say when one started)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate, self.inserting = threading.Event(), threading.Event()
+
+    def write(self, store, rows, dedup_token):
+        self.inserting.set()
+        assert self.gate.wait(60), "the test never opened the gate"
+        super().write(store, rows, dedup_token)
+
+
+def _send(own, items, partition: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=own.bootstrap_servers, acks="all")
+    producer.send(own.topic(topic_names.COSTED), value=encode_batch(items), key=b"k", partition=partition)
+    producer.flush()
+    producer.close()
+
+
+def test_messages_are_read_while_an_insert_runs_and_committed_after_it(settings, topics, store):
+    """The loop goes on reading during an insert (the next flush's rows are buffered meanwhile),
+    commits nothing until the insert is done, and then stores both flushes once each."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    first, second = costed_items(60, seed=31)[:30], costed_items(60, seed=31)[30:]
+    own = ApiSettings(**{**settings.model_dump(), "flush_rows": 1000, "flush_seconds": 0.2})
+    costed = own.topic(topic_names.COSTED)
+    _send(own, first, partition=0)
+    writer = _GatedWriter()
+    sink = TopicSink(own, store, costed, writer, name="test-sink")
+    group = KafkaConsumer(bootstrap_servers=own.bootstrap_servers, group_id=own.topic(own.sink_group))
+    stop = threading.Event()
+    thread = threading.Thread(target=sink.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert writer.inserting.wait(60), "the first flush never started"
+        _send(own, second, partition=0)
+        assert wait_for(lambda: sink.stats.rows_in == len(first) + len(second), timeout=60), sink.stats
+        assert sink.stats.flushes == 0 and group.committed(TopicPartition(costed, 0)) is None
+        writer.gate.set()
+        assert wait_for(lambda: sink.stats.rows_written == len(first) + len(second), timeout=60), sink.stats
+        assert wait_for(lambda: group.committed(TopicPartition(costed, 0)) == 2, timeout=30)
+    finally:
+        writer.gate.set()
+        stop.set()
+        thread.join(30)
+        group.close()
+    assert sink.stats.flushes >= 2  # the second message waited for the first insert, not in it
+    assert store.rows("SELECT count(), uniqExact(event_id) FROM ai_calls")[1] == [(60, 60)]
+
+
+def test_a_partition_revoked_during_an_insert_is_not_committed(settings, topics, store):
+    """Revoked while its rows are being inserted: the rows are stored (the new owner's version
+    check skips them), but the offsets of that partition are left to the new owner."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    items = costed_items(40, seed=32)
+    own = ApiSettings(**{**settings.model_dump(), "flush_rows": 1000, "flush_seconds": 60})
+    costed = own.topic(topic_names.COSTED)
+    _send(own, items[:20], partition=0)
+    _send(own, items[20:], partition=1)
+    writer = _GatedWriter()
+    sink = TopicSink(own, store, costed, writer, name="test-sink")
+    group = KafkaConsumer(bootstrap_servers=own.bootstrap_servers, group_id=own.topic(own.sink_group))
+    kept, revoked = TopicPartition(costed, 0), TopicPartition(costed, 1)
+    try:
+        assert wait_for(lambda: (sink.poll_once(), sink.stats.rows_in)[1] == len(items), timeout=60), sink.stats
+        assert sink.flush(wait=False)
+        assert writer.inserting.wait(30)
+        sink.revoke({revoked})
+        writer.gate.set()
+        assert sink.flush()  # waits for the insert in flight, then commits
+        assert group.committed(kept) == 1 and group.committed(revoked) is None
+        assert sink.stats.rows_written == len(items)
+    finally:
+        writer.gate.set()
+        sink.close()
+        group.close()
+    assert store.rows("SELECT count() FROM ai_calls")[1] == [(len(items),)]
