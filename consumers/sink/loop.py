@@ -1,11 +1,6 @@
 """The sink loop (as OpenMeter's): poll, buffer per partition, flush at N rows or T seconds,
 insert with a dedup token, and only then commit the offsets.
 
-* The insert runs in a thread of its own while the loop goes on polling and turning messages
-  into rows for the next flush (the engine and the Kafka client both let go of the GIL while
-  they wait). One flush is in flight at a time, and offsets are committed in order, by the
-  loop's thread, once its insert is done. Before, messages that arrived during an insert waited
-  for it to end before they were even read, so a call could wait for two inserts and an interval.
 * Under load the flush interval may stretch from ``flush_seconds`` up to ``flush_max_seconds``
   (:mod:`.pacing`): an insert's fixed cost is large, so bigger inserts leave more CPU for the rest,
   at the price of latency. The defaults (0.5 and 0.5 s) do not stretch; deployments that favour
@@ -13,13 +8,6 @@ insert with a dedup token, and only then commit the offsets.
 * A failed insert commits nothing: the partitions are paused (the consumer keeps its group
   membership by polling) and the same rows are retried with the same token and backoff.
 * On revoke, the revoked partitions' buffered rows are dropped; their new owner re-reads them.
-  A partition's new owner must not insert its rows while this member still does: before a poll
-  that would rejoin the group, the loop finishes the insert in flight and commits it, as when
-  inserts ran in the loop. kafka-python 3.0 calls the revoke listener on its IO thread, where it
-  must return at once (a listener that waited for the insert left a restarted member without
-  partitions), so the listener only drops and marks: a rebalance that starts within the poll
-  itself leaves the flight's offsets of the revoked partitions uncommitted. The loop and the
-  listener share a lock around the buffers, never held across a Kafka call.
 * A message that cannot be turned into rows goes to the dead-letter topic and never stops the
   sink. Its dead letter is part of the flush: the offsets are committed only once the broker has
   acknowledged every letter (``KafkaProducer.flush`` waits for sends but ignores their failures);
@@ -31,8 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, Sized
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -82,22 +69,13 @@ class SinkStats:
     last_flush_ms: float = 0.0
 
 
-@dataclass
-class _Flush:
-    """Buffered rows handed to the insert thread, with the dead letters of their messages."""
-
-    buffers: Buffers
-    letters: list[tuple[Any, bytes | None, bytes]] = field(default_factory=list)  # (delivery, key, value)
-    future: Future | None = None  #: the insert; None before it is submitted (again, after a failure)
-    revoked: set = field(default_factory=set)  #: partitions taken away meanwhile: not ours to commit
-
-
 class _Revoker(ConsumerRebalanceListener):
     def __init__(self, sink: "TopicSink"):
         self.sink = sink
 
     def on_partitions_revoked(self, revoked):
-        self.sink.revoke(revoked)
+        self.sink.buffers.drop(revoked)
+        self.sink.dropped.update(revoked)
 
     def on_partitions_assigned(self, assigned):
         pass
@@ -136,10 +114,7 @@ class TopicSink:
         self.consumer.subscribe([topic], listener=_Revoker(self))
         self.dropped: set = set()  # partitions whose buffered rows were dropped at a revoke
         self._producer: KafkaProducer | None = None
-        self._letters: list[tuple[Any, bytes | None, bytes]] = []  # the buffered messages' dead letters
-        self._inflight: _Flush | None = None  # handed to the insert thread, or failed and waiting to retry
-        self._inserter = ThreadPoolExecutor(1, thread_name_prefix=f"{name}-insert")
-        self._lock = threading.Lock()  # the buffers and the flight, between the loop and the revoke listener
+        self._letters: list[tuple[Any, bytes | None, bytes]] = []  # (delivery, key, value) not yet acknowledged
         self._paused = False
         self._retry_at = 0.0
         self._backoff = 0.2
@@ -151,20 +126,19 @@ class TopicSink:
         self._send_letter((event_id or "").encode() or None, dumps(letter))
         self.stats.dead_letters += 1
 
-    def _send_letter(self, key: bytes | None, value: bytes, letters: list | None = None) -> None:
+    def _send_letter(self, key: bytes | None, value: bytes) -> None:
         if self._producer is None:
             self._producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all",
                                            client_id=f"ailedger-{self.name}-dlq")
-        (self._letters if letters is None else letters).append(
-            (self._producer.send(self._dlq_topic, value=value, key=key), key, value))
+        self._letters.append((self._producer.send(self._dlq_topic, value=value, key=key), key, value))
 
-    def _letters_delivered(self, letters: list[tuple[Any, bytes | None, bytes]]) -> bool:
-        """Wait for a flush's dead letters; send the refused ones again (into ``letters``)."""
-        if self._producer is None or not letters:
+    def _letters_delivered(self) -> bool:
+        """Wait for the dead letters sent since the last commit; send the refused ones again."""
+        if self._producer is None or not self._letters:
             return True
         self._producer.flush()
-        refused = [(future.exception, key, value) for future, key, value in letters if future.failed()]
-        letters.clear()
+        refused = [(future.exception, key, value) for future, key, value in self._letters if future.failed()]
+        self._letters.clear()
         if not refused:
             return True
         self.stats.dead_letter_failures += 1
@@ -173,150 +147,82 @@ class TopicSink:
         self._producer.close(timeout=5)  # an idempotent producer stays failed after a refused batch: a new one
         self._producer = None
         for _, key, value in refused:
-            self._send_letter(key, value, letters)
+            self._send_letter(key, value)
         return False
 
     # -- the loop -------------------------------------------------------------------------
     def poll_once(self, timeout_ms: int = 100) -> None:
-        # (Not shorter while an insert runs: with 20 ms polls, kafka-python 3.0's group join never
-        # completed for a restarted member, test_sink_killed_mid_batch.)
-        if self._inflight is not None and self._inflight.future is not None and self._rejoin_pending():
-            self._settle(block=True)  # the rows inserted and committed before the group moves them
         records = self.consumer.poll(timeout_ms=timeout_ms)
         if self.dropped:
             self._rewind_dropped(records)
         for tp, messages in records.items():
             for message in messages:
-                rows, failures = self.writer.to_rows(message.value, tp.partition, message.offset)
-                with self._lock:
-                    if tp in self.dropped:  # revoked since this poll: read again when it is ours
-                        break
-                    self.buffers.add(tp, message.offset, rows)
                 self.stats.messages += 1
-                self.stats.rows_in += len(rows)
+                rows, failures = self.writer.to_rows(message.value, tp.partition, message.offset)
                 for reason, raw, event_id in failures:
                     self._dead_letter(reason, raw, tp.partition, message.offset, event_id)
+                self.stats.rows_in += len(rows)
+                self.buffers.add(tp, message.offset, rows)
                 if self.buffers.row_count >= self.settings.flush_rows and not self._paused:
                     # A poll can return thousands of messages (a backlog): flush every flush_rows
                     # rows rather than once per poll, so no insert grows without bound.
-                    self.flush(wait=False)
-        self._settle(block=False)
+                    self.flush()
         if self._due():
-            self.flush(wait=False)
+            self.flush()
 
     def _rewind_dropped(self, records: dict) -> None:
         """A partition revoked and then assigned again keeps its fetch position, but its buffered
         rows were dropped: read it again from the committed offset, or rows would be skipped."""
-        with self._lock:
-            dropped, self.dropped = self.dropped, set()
-        for tp in dropped:
+        for tp in self.dropped & self.consumer.assignment():
             records.pop(tp, None)
-        for tp in dropped & self.consumer.assignment():
             committed = self.consumer.committed(tp)
             offset = getattr(committed, "offset", committed)
             if offset is None or offset < 0:
                 self.consumer.seek_to_beginning(tp)
             else:
                 self.consumer.seek(tp, offset)
+        self.dropped.clear()
 
     def _due(self) -> bool:
-        flight = self._inflight
-        if flight is not None:  # a failed flush is retried after its backoff; else wait for it
-            return flight.future is None and time.monotonic() >= self._retry_at
-        if not self.buffers.pending() or self._paused:
+        if not self.buffers.pending():
             return False
+        if self._paused:
+            return time.monotonic() >= self._retry_at
         return (self.buffers.row_count >= self.settings.flush_rows
                 or self.buffers.oldest_age() >= self.pacer.interval)
 
-    def flush(self, wait: bool = True) -> bool:
-        """Insert everything buffered, then commit; ``wait=False`` returns once the insert is
-        handed to the insert thread. The flush in flight (or a failed one) goes first. Returns
-        False if an insert failed (its rows are kept and retried)."""
-        if not self._settle(block=True):
-            return False
-        with self._lock:
-            if self.buffers.pending():
-                self._inflight = _Flush(self.buffers, self._letters)
-                self.buffers, self._letters = Buffers(), []
-                self._submit(self._inflight)
-        return self._settle(block=True) if wait else True
-
-    def _submit(self, flight: _Flush) -> None:
-        """Hand the flight's rows to the insert thread (the caller holds the lock)."""
-        flight.buffers.drop(flight.revoked)  # a retry: only the partitions still ours
-        flight.future = self._inserter.submit(self._insert, flight.buffers)
-
-    def _insert(self, buffers: Buffers) -> tuple[int, float]:
-        """(rows inserted, seconds taken): in the insert thread."""
-        started = time.perf_counter()
-        if not buffers.row_count:  # a retry whose partitions were all revoked, or messages without rows
-            return 0, 0.0
-        rows = self.writer.prepare(self.store, buffers.batches())
-        if rows:
-            self.writer.write(self.store, rows, buffers.dedup_token())
-        return len(rows), time.perf_counter() - started
-
-    def _settle(self, block: bool) -> bool:
-        """Finish the flush in flight once its insert is done (``block``: wait for it; a failed
-        one is tried again at once): deliver its dead letters, commit its offsets. True when no
-        flush is left in flight."""
-        flight = self._inflight
-        if flight is None:
+    def flush(self) -> bool:
+        """Insert everything buffered, then commit. Returns False if the insert failed."""
+        if not self.buffers.pending():
             return True
-        if flight.future is None:
-            if not block:
-                return False
-            with self._lock:
-                self._submit(flight)
-        if not block and not flight.future.done():
-            return False
+        started = time.perf_counter()
         try:
-            written, elapsed = flight.future.result()
+            rows = self.writer.prepare(self.store, self.buffers.batches())
+            if rows:
+                self.writer.write(self.store, rows, self.buffers.dedup_token())
         except Exception as exc:  # noqa: BLE001 - ClickHouse unavailable: keep the rows, retry later
-            flight.future = None
             self.stats.insert_failures += 1
             self._pause(exc)
             return False
-        if not self._letters_delivered(flight.letters):
-            flight.future = None
+        if not self._letters_delivered():
             self._pause(RuntimeError(f"dead letters not delivered to {self._dlq_topic}"))
             return False
-        with self._lock:
-            offsets = {tp: at for tp, at in flight.buffers.offsets_to_commit().items() if tp not in flight.revoked}
-            self._inflight = None
         try:
-            if offsets:
-                self.consumer.commit(offsets)
+            self.consumer.commit(self.buffers.offsets_to_commit())
         except KafkaError as exc:
             # A rebalance took the partitions meanwhile. The rows are stored; their new owner
             # re-reads from the last commit and the version check skips what is already stored.
             self.stats.commit_failures += 1
             log.warning("%s: commit after insert failed (%s); the new owner re-reads these offsets", self.name, exc)
-        self.stats.rows_written += written
-        self.stats.rows_skipped += max(0, flight.buffers.row_count - written)
+        self.stats.rows_written += len(rows)
+        self.stats.rows_skipped += self.buffers.row_count - len(rows)
         self.stats.flushes += 1
+        elapsed = time.perf_counter() - started
         self.stats.last_flush_ms = elapsed * 1000
         self.pacer.record(elapsed)
+        self.buffers.clear()
         self._resume()
         return True
-
-    def revoke(self, revoked) -> None:
-        """Partitions taken away at a rebalance (on the Kafka client's IO thread: it must return
-        at once): forget their buffered rows and keep the flight's offsets of them uncommitted."""
-        with self._lock:
-            self.buffers.drop(revoked)
-            self.dropped.update(revoked)
-            if self._inflight is not None:
-                self._inflight.revoked.update(revoked)
-
-    def _rejoin_pending(self) -> bool:
-        """Whether the next poll would rejoin the group (kafka-python's coordinator; True when
-        it cannot tell, so the insert in flight is finished first, as before)."""
-        need_rejoin = getattr(getattr(self.consumer, "_coordinator", None), "need_rejoin", None)
-        try:
-            return bool(need_rejoin()) if need_rejoin is not None else True
-        except Exception:  # noqa: BLE001 - another kafka-python: be safe
-            return True
 
     def _pause(self, exc: Exception) -> None:
         log.warning("%s: flush into %s failed (%s); retrying in %.1fs", self.name, self.writer.table, exc,
@@ -348,7 +254,6 @@ class TopicSink:
 
     def close(self) -> None:
         try:
-            self._inserter.shutdown(wait=True)
             if self._producer is not None:
                 self._producer.flush()
                 self._producer.close()
