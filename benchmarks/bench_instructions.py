@@ -47,16 +47,15 @@ def prepare(events: int, days: float = 0.01) -> dict:
     from ailedger import gc_tuning
     from benchmarks.bench_stats import read_calls
     from benchmarks.bench_worker_stages import COSTED_BYTES, COSTED_CALLS, raw_messages
-    from schemas.codec import parse_batch
     from schemas.costed_columns import encode_costed_messages
     from stream_processors.alerts.rules import AlertRules
-    from stream_processors.costing import cost_message
+    from stream_processors.costing import cost_message, read_batch
     from stream_processors.pricing import load_catalog
 
     gc_tuning.tune()
     raws = raw_messages(events, days)
     catalog = load_catalog(None)
-    validated = [parse_batch(raw) for raw in raws]
+    validated = [read_batch(raw) for raw in raws]
     priced: dict[str, list] = {}
     for raw in raws:
         for prompt_type, calls in cost_message(raw, catalog).by_prompt_type.items():
@@ -72,13 +71,12 @@ def run_stage(stage: str, inputs: dict) -> None:
     """One stage over all of ``inputs``; its output is dropped (freed) before it returns."""
     from benchmarks.bench_stats import fold, read_calls
     from benchmarks.bench_worker_stages import COSTED_BYTES, COSTED_CALLS
-    from schemas.codec import parse_batch
     from schemas.costed_columns import encode_costed_messages
-    from stream_processors.costing import CostedBatch, _Pricer
+    from stream_processors.costing import CostedBatch, _Pricer, read_batch
 
     if stage == "validate":
         for raw in inputs["raws"]:
-            parse_batch(raw)
+            read_batch(raw)
     elif stage == "price":
         for events in inputs["validated"]:
             pricer = _Pricer(CostedBatch(), inputs["catalog"], None, None)

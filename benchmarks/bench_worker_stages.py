@@ -5,7 +5,7 @@
 The same events the worker would get (demo traffic, live by default: all within minutes), in
 raw messages of 200 as the SDK sends them, go through the worker's pure functions in order:
 
-* ``validate``: :func:`schemas.codec.parse_batch` (pydantic, one pass per raw message);
+* ``validate``: :func:`stream_processors.costing.read_batch` (msgspec, else pydantic; one pass per raw message);
 * ``price``: the rest of :func:`stream_processors.costing.cost_message` (``price_call``, credits);
 * ``encode``: the costed messages of a run (``encode_costed_messages``, up to 500 calls per
   message per prompt type, as the pricing agent sends them);
@@ -41,10 +41,10 @@ from ailedger.settings import WorkerSettings  # noqa: E402
 from benchmarks.bench_pipeline import machine, package_versions  # noqa: E402
 from benchmarks.bench_stats import fold, read_calls  # noqa: E402
 from benchmarks.results_file import store_run  # noqa: E402
-from schemas.codec import encode_batch, event_to_dict, parse_batch  # noqa: E402
+from schemas.codec import encode_batch, event_to_dict  # noqa: E402
 from schemas.costed_columns import encode_costed_messages  # noqa: E402
 from stream_processors.alerts.rules import AlertRules  # noqa: E402
-from stream_processors.costing import cost_message  # noqa: E402
+from stream_processors.costing import cost_message, read_batch  # noqa: E402
 from stream_processors.pricing import load_catalog  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "worker_stages.json"
@@ -67,7 +67,7 @@ def one_round(raws: list[bytes], catalog, rules: AlertRules, now: datetime) -> d
     clock = time.process_time
     start = clock()
     for raw in raws:
-        if parse_batch(raw) is None:
+        if read_batch(raw) is None:
             raise SystemExit("a generated raw message did not validate")
     spent["validate"] = clock() - start
     start = clock()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Iterable, Literal
 
+import msgspec
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -27,6 +28,8 @@ def _default(value: Any) -> Any:
         return plain_decimal(value)
     if isinstance(value, BaseModel):
         return value.model_dump()
+    if isinstance(value, msgspec.Struct):  # schemas.fast_decode.DecodedEvent
+        return msgspec.structs.asdict(value)
     if isinstance(value, (set, frozenset)):
         return list(value)
     if isinstance(value, bytes):

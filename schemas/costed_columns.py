@@ -28,9 +28,12 @@ import operator
 from datetime import datetime
 from typing import Any, NamedTuple, Sequence
 
+import msgspec
+
 from schemas.codec import DecodeError, dumps, items_of, loads
 from schemas.costed import COSTED_TYPE, ZERO, CallCost
 from schemas.events import AICallEvent
+from schemas.fast_decode import DecodedEvent
 
 COLUMNS_TYPE = "ai.call.costed.columns.v1"
 
@@ -43,13 +46,19 @@ AMOUNT_FIELDS = tuple(name for name in COST_FIELDS if name.endswith("_usd") or n
 #: (``{"a": 1} == {"a": True}``), or are floats.
 _ALWAYS_LISTS = frozenset({"metadata", "extra_usage", "latency_ms"})
 _EVENT_VALUES, _COST_VALUES = operator.itemgetter(*EVENT_FIELDS), operator.itemgetter(*COST_FIELDS)
-_EVENT_DICT, _COST_DICT = operator.attrgetter("event.__dict__"), operator.attrgetter("cost.__dict__")
+_EVENT, _COST_DICT = operator.attrgetter("event"), operator.attrgetter("cost.__dict__")
+_struct_values = msgspec.structs.astuple
+
+
+def _event_values(event: AICallEvent | DecodedEvent) -> tuple:
+    """The event's field values in :data:`EVENT_FIELDS` order, from a struct or a model."""
+    return _struct_values(event) if type(event) is DecodedEvent else _EVENT_VALUES(event.__dict__)
 
 
 class PricedCall(NamedTuple):
     """A validated event with its cost, before it is written: what the pricing stage keeps."""
 
-    event: AICallEvent
+    event: AICallEvent | DecodedEvent
     cost: CallCost
     version: int
     priced_at: datetime
@@ -97,7 +106,11 @@ def encode_costed(calls: Sequence[PricedCall], mode: str | None = None) -> bytes
         raise ValueError("a costed message needs at least one call")
     columns: dict[str, Any] = {}
     # transposed in C: one tuple of field values per call, then one tuple per field
-    for name, values in zip(EVENT_FIELDS, zip(*map(_EVENT_VALUES, map(_EVENT_DICT, calls)))):
+    try:  # the worker's calls: all structs, whose fields are in EVENT_FIELDS order
+        rows = list(map(_struct_values, map(_EVENT, calls)))
+    except TypeError:
+        rows = list(map(_event_values, map(_EVENT, calls)))
+    for name, values in zip(EVENT_FIELDS, zip(*rows)):
         _put(columns, name, values)
     for name, values in zip(COST_FIELDS, zip(*map(_COST_VALUES, map(_COST_DICT, calls)))):
         _put(columns, name, _amount_texts(values) if name in AMOUNT_FIELDS else values)

@@ -15,6 +15,7 @@ from typing import Any
 from schemas.codec import dumps, parse_batch, parse_event, unpack
 from schemas.costed_columns import PricedCall
 from schemas.events import AICallEvent
+from schemas.fast_decode import DecodedEvent, decode_batch
 
 
 @dataclass
@@ -31,7 +32,7 @@ class CostedBatch:
 
     by_prompt_type: dict[str, list[PricedCall]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
-    unpriced: list[AICallEvent] = field(default_factory=list)
+    unpriced: list[AICallEvent | DecodedEvent] = field(default_factory=list)
 
 
 def cost_batch(items: list[Any], catalog: Any, credits: Any = None, *, now: datetime | None = None) -> CostedBatch:
@@ -50,10 +51,11 @@ def cost_batch(items: list[Any], catalog: Any, credits: Any = None, *, now: date
 
 
 def cost_message(raw: bytes, catalog: Any, credits: Any = None, *, now: datetime | None = None) -> CostedBatch:
-    """:func:`cost_batch` of one raw message's bytes. A batch of valid current events is validated
-    in one pass (:func:`parse_batch`); anything else takes the per-item path. Raises
-    ``DecodeError`` when the bytes are not a message at all."""
-    events = parse_batch(raw)
+    """:func:`cost_batch` of one raw message's bytes. A batch of valid current events is read in
+    one pass (:func:`~schemas.fast_decode.decode_batch`, else pydantic's :func:`parse_batch`);
+    anything else takes the per-item path. Raises ``DecodeError`` when the bytes are not a
+    message at all."""
+    events = read_batch(raw)
     if events is None:
         return cost_batch(unpack(raw), catalog, credits, now=now)
     out = CostedBatch()
@@ -61,6 +63,14 @@ def cost_message(raw: bytes, catalog: Any, credits: Any = None, *, now: datetime
     for event in events:
         priced.add(event, event)
     return out
+
+
+def read_batch(raw: bytes) -> list[DecodedEvent] | list[AICallEvent] | None:
+    """The events of a batch envelope of valid current events, read in one pass: by msgspec
+    (:func:`~schemas.fast_decode.decode_batch`), else by pydantic (:func:`parse_batch`);
+    ``None`` for anything else."""
+    events = decode_batch(raw)
+    return parse_batch(raw) if events is None else events
 
 
 class _Pricer:
@@ -73,7 +83,7 @@ class _Pricer:
         self.now = now or datetime.now(timezone.utc)
         self.version = time.time_ns() // 1_000_000
 
-    def add(self, event: AICallEvent, item: Any) -> None:
+    def add(self, event: AICallEvent | DecodedEvent, item: Any) -> None:
         try:
             cost = self.price_call(event, self.catalog, self.credits)
         except Exception as exc:  # noqa: BLE001 - a pricing bug dead-letters one event, not the stream

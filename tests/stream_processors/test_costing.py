@@ -6,8 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+import msgspec
+
 from ailedger.demo_traffic import generate
 from schemas.codec import encode_batch, event_to_dict, unpack
+from schemas.events import AICallEvent
+from schemas.fast_decode import DecodedEvent
 from stream_processors.costing import cost_batch, cost_message
 from stream_processors.pricing import load_catalog
 
@@ -19,14 +23,20 @@ def _items(n: int, seed: int) -> list[dict]:
     return [event_to_dict(e) for e in generate(n, seed=seed)]
 
 
+def _fields(event) -> dict:
+    return msgspec.structs.asdict(event) if isinstance(event, DecodedEvent) else dict(event.__dict__)
+
+
 def _without_version(batch) -> dict:
-    return {pt: [(c.event, c.cost, c.priced_at) for c in calls] for pt, calls in batch.by_prompt_type.items()}
+    return {pt: [(_fields(c.event), c.cost, c.priced_at) for c in calls] for pt, calls in batch.by_prompt_type.items()}
 
 
 def test_a_valid_batch_costs_the_same_on_both_paths():
     items = _items(300, seed=5)
     fast = cost_message(encode_batch(items), CATALOG, now=NOW)
     slow = cost_batch(unpack(encode_batch(items)), CATALOG, now=NOW)
+    assert {type(c.event) for calls in fast.by_prompt_type.values() for c in calls} == {DecodedEvent}
+    assert {type(c.event) for calls in slow.by_prompt_type.values() for c in calls} == {AICallEvent}
     assert _without_version(fast) == _without_version(slow)
     assert sum(len(c) for c in fast.by_prompt_type.values()) == 300 and not fast.failures
 
