@@ -6,9 +6,9 @@ would accept as they are. It gives :class:`DecodedEvent` structs, with the model
 its order, holding the values pydantic would give, or ``None`` whenever it cannot vouch for
 that. The caller then takes pydantic's path, whose answer (and error messages) stay the rule.
 
-Why: validating into pydantic models was a fifth of the pricing worker's main thread, and
-freeing the models a tenth. msgspec checks types and bounds in C and builds slotted structs
-without a ``__dict__`` (measured in BENCHMARKS.md, session 23).
+Why: validating into pydantic models took a fifth of the worker's main thread (py-spy) and
+~49k instructions per event; this reader takes ~25k. msgspec checks types and bounds in C and
+builds slotted structs without a ``__dict__`` (BENCHMARKS.md, session 23).
 
 It declines, rather than risk a different value, when:
 
@@ -58,7 +58,7 @@ _Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
 
 #: The model's pattern for ``prompt_type`` with ASCII ``\\w``: Python's ``re`` and pydantic's
 #: Rust regex disagree on what a word character is beyond ASCII (``²``, combining accents).
-PROMPT_TYPE_PATTERN = r"^[A-Za-z0-9_.:/\-]+$"
+PROMPT_TYPE_PATTERN = r"^[A-Za-z0-9_.:/\-]+\Z"  # \Z: "$" also matches before a final newline
 
 
 class DecodedEvent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
@@ -101,10 +101,6 @@ class DecodedEvent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         """All tokens of the call, each counted once."""
         return (self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
                 + self.reasoning_tokens)
-
-    def to_model(self) -> AICallEvent:
-        """The same event as the schema's model (validated again)."""
-        return AICallEvent.model_validate(msgspec.structs.asdict(self))
 
 
 if DecodedEvent.__struct_fields__ != tuple(AICallEvent.model_fields):  # pragma: no cover - a schema edit
