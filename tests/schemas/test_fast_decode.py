@@ -97,6 +97,7 @@ def test_the_prompt_types_pattern_accepts_only_what_the_models_accepts():
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
     accepted = [c for c in chars if ours.search(c)]
     assert len(accepted) == 62 + 5  # letters, digits and _.:/-
+    assert ours.search("chat") and not ours.search("chat\n")  # the model's "$" is the end in Rust
     theirs = AICallEvent.model_fields["prompt_type"].metadata[-1].pattern
     adapter = TypeAdapter(list[Annotated[str, StringConstraints(pattern=theirs)]])
     assert adapter.validate_python(accepted) == accepted
