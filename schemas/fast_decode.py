@@ -56,7 +56,7 @@ _Short = Annotated[str, Meta(max_length=200)]
 _Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
 
 
-#: The model's pattern for ``prompt_type`` with ASCII ``\\w``: Python's ``re`` and pydantic's
+#: The model's pattern for ``prompt_type`` with ASCII ``\w``: Python's ``re`` and pydantic's
 #: Rust regex disagree on what a word character is beyond ASCII (``²``, combining accents).
 PROMPT_TYPE_PATTERN = r"^[A-Za-z0-9_.:/\-]+\Z"  # \Z: "$" also matches before a final newline
 
@@ -140,7 +140,7 @@ def decode_batch(raw: bytes) -> list[DecodedEvent] | None:
     # In ASCII text without escapes the only whitespace a string can hold is a space, and a
     # string that starts or ends with one puts it next to a quote. Without that, no string
     # (key or value) has anything to strip, and none is looked at. (The SDK's messages.)
-    texts_checked = raw.isascii() and b"\\" not in raw and b'" ' not in raw and b' "' not in raw
+    nothing_to_strip = raw.isascii() and b"\\" not in raw and b'" ' not in raw and b' "' not in raw
     latest = _latest[0]
     for event in events:
         try:
@@ -151,7 +151,7 @@ def decode_batch(raw: bytes) -> list[DecodedEvent] | None:
             return None
         if event.error_type is not None and event.success:
             return None
-        if not texts_checked and (_strippable(_TEXTS(event)) or _strippable(event.extra_usage)
+        if not nothing_to_strip and (_strippable(_TEXTS(event)) or _strippable(event.extra_usage)
                                   or _strippable(event.metadata)):
             return None
         _set(event, "occurred_at", when)  # frozen for its readers; set once, here
