@@ -96,12 +96,6 @@ class DecodedEvent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     prompt: _Text | None = None
     response: _Text | None = None
 
-    @property
-    def total_tokens(self) -> int:
-        """All tokens of the call, each counted once."""
-        return (self.input_tokens + self.cache_read_tokens + self.cache_write_tokens + self.output_tokens
-                + self.reasoning_tokens)
-
 
 if DecodedEvent.__struct_fields__ != tuple(AICallEvent.model_fields):  # pragma: no cover - a schema edit
     raise ImportError("DecodedEvent's fields differ from AICallEvent's: change both")

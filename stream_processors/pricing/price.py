@@ -38,7 +38,7 @@ def _priced_cost(values: dict) -> CallCost:
     return cost
 
 
-def unpriced(event: AICallEvent) -> CallCost:
+def unpriced(event: AICallEvent | DecodedEvent) -> CallCost:
     """A call without a price: every amount None (never $0), with the reason."""
     reason = f"no price for {event.provider}/{event.model} at {event.occurred_at.isoformat()}"
     return CallCost(priced=False, unpriced_reason=reason)

@@ -3,8 +3,8 @@ pydantic's read gives, or declines (``None``) and leaves the message to pydantic
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 import re
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import msgspec
@@ -170,7 +170,6 @@ def test_a_struct_is_written_as_its_model_is():
     catalog = load_catalog(None)
     assert [dumps(s) for s in structs] == [dumps(m) for m in models]
     assert [AICallEvent.model_validate(msgspec.structs.asdict(s)) for s in structs] == models
-    assert [s.total_tokens for s in structs] == [m.total_tokens for m in models]
     costs = [price_call(s, catalog) for s in structs]
     assert costs == [price_call(m, catalog) for m in models]
     assert encode_costed([PricedCall(s, c, 1, NOW) for s, c in zip(structs, costs)]) == \
