@@ -16,7 +16,9 @@ It declines, rather than risk a different value, when:
   (pydantic strips them; ``str.strip`` strips all that pydantic's does, and more: a test checks
   every character). Checked only when the message is not ASCII, holds an escape or has a quote
   next to a space: else no string can have whitespace at either end;
-* ``prompt_type`` is not ASCII;
+* ``prompt_type`` is not made of ASCII letters, digits and ``_.:/-`` (checked once per distinct
+  prompt type of the message, not by msgspec for every event: a Python ``re`` search per
+  value cost ~0.65 µs per event, a third of the decode);
 * anything msgspec refuses (it is stricter: no ``"5"`` or ``1.0`` for an int, no ``1`` for a
   bool, an old ``type``, an unknown field);
 * ``occurred_at`` is not ISO 8601 text that ``datetime.fromisoformat`` reads with a UTC offset of
@@ -30,6 +32,7 @@ compares both readers on generated and hand-written messages.
 from __future__ import annotations
 
 import operator
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -73,7 +76,8 @@ class DecodedEvent(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     occurred_at: Any
     account_id: _Id
     user_id: _Short | None = None
-    prompt_type: Annotated[str, Meta(min_length=1, max_length=200, pattern=PROMPT_TYPE_PATTERN)] = "default"
+    #: Also matches :data:`PROMPT_TYPE_PATTERN`: :func:`decode_batch` checks each distinct value once.
+    prompt_type: Annotated[str, Meta(min_length=1, max_length=200)] = "default"
     operation: _Short = ""
     provider: _Id
     model: _Id
@@ -114,6 +118,7 @@ _UTC = timezone.utc
 _fromisoformat = datetime.fromisoformat
 _set = msgspec.structs.force_setattr
 _strip, _is_not = str.strip, operator.is_not
+_prompt_type_ok = re.compile(PROMPT_TYPE_PATTERN).search
 
 
 def _strippable(texts) -> bool:
@@ -149,6 +154,8 @@ def decode_batch(raw: bytes) -> list[DecodedEvent] | None:
                                   or _strippable(event.metadata)):
             return None
         _set(event, "occurred_at", when)  # frozen for its readers; set once, here
+    if not all(map(_prompt_type_ok, {event.prompt_type for event in events})):
+        return None
     # each metadata's size is at most that of all of them: one encoding for the whole batch
     if len(orjson.dumps([event.metadata for event in events], default=str)) > MAX_METADATA_BYTES and any(
             len(orjson.dumps(event.metadata, default=str)) > MAX_METADATA_BYTES for event in events):

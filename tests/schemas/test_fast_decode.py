@@ -109,7 +109,7 @@ def test_the_prompt_types_pattern_accepts_only_what_the_models_accepts():
     ("prompt", "\u2003Hello"), ("response", "fin\u00a0"),
     ("occurred_at", "2026-11-20T12:00:00+02:00"), ("occurred_at", "2026-11-20T10:00:00"),
     ("occurred_at", "2026-11-20t10:00:00z"), ("occurred_at", "2099-01-01T00:00:00Z"),
-    ("prompt_type", "ünïcode"), ("source", "\u2003svc"), ("event_id", "{3fd42359-92ed-4f45-9a1a-fe878b33e968}"),
+    ("prompt_type", "ünïcode"), ("prompt_type", "a b"), ("prompt_type", "chat?"), ("source", "\u2003svc"), ("event_id", "{3fd42359-92ed-4f45-9a1a-fe878b33e968}"),
     ("input_tokens", "12"), ("input_tokens", 12.0), ("success", 1), ("latency_ms", "5"),
     ("error_type", "timeout"), ("metadata", {"k": "x" * 20_000}), ("type", "ai.call.v0"), ("unknown", 1),
 ])
