@@ -87,7 +87,9 @@ def test_the_struct_has_the_models_bounds():
     for name, prop in theirs["properties"].items():
         if name in ("occurred_at", "type"):  # text read by fromisoformat; a constant
             continue
-        assert _bounds(ours[name], ours_defs) - {("pattern", PROMPT_TYPE_PATTERN)} == \
+        # every bound but the prompt type's pattern, which decode_batch checks once per distinct
+        # value (the declines below; the next test compares the patterns)
+        assert _bounds(ours[name], ours_defs) == \
             _bounds(prop, theirs.get("$defs", {})) - {("pattern", AICallEvent.model_fields["prompt_type"].metadata[-1]
                                                        .pattern)}, name
 
@@ -109,7 +111,8 @@ def test_the_prompt_types_pattern_accepts_only_what_the_models_accepts():
     ("prompt", "\u2003Hello"), ("response", "fin\u00a0"),
     ("occurred_at", "2026-11-20T12:00:00+02:00"), ("occurred_at", "2026-11-20T10:00:00"),
     ("occurred_at", "2026-11-20t10:00:00z"), ("occurred_at", "2099-01-01T00:00:00Z"),
-    ("prompt_type", "ünïcode"), ("prompt_type", "a b"), ("prompt_type", "chat?"), ("source", "\u2003svc"), ("event_id", "{3fd42359-92ed-4f45-9a1a-fe878b33e968}"),
+    ("prompt_type", "ünïcode"), ("prompt_type", "a b"), ("prompt_type", "chat?"), ("source", "\u2003svc"),
+    ("event_id", "{3fd42359-92ed-4f45-9a1a-fe878b33e968}"),
     ("input_tokens", "12"), ("input_tokens", 12.0), ("success", 1), ("latency_ms", "5"),
     ("error_type", "timeout"), ("metadata", {"k": "x" * 20_000}), ("type", "ai.call.v0"), ("unknown", 1),
 ])
