@@ -7,8 +7,8 @@ its order, holding the values pydantic would give, or ``None`` whenever it canno
 that. The caller then takes pydantic's path, whose answer (and error messages) stay the rule.
 
 Why: validating into pydantic models took a fifth of the worker's main thread (py-spy) and
-~49k instructions per event; this reader takes ~25k. msgspec checks types and bounds in C and
-builds slotted structs without a ``__dict__`` (BENCHMARKS.md, session 23).
+~49k instructions per event; this reader takes ~23k. msgspec checks types and bounds in C and
+builds slotted structs without a ``__dict__`` (BENCHMARKS.md, sessions 23-24).
 
 It declines, rather than risk a different value, when:
 
