@@ -8,7 +8,7 @@ calls), so each message is exactly what the agent reads. Per prompt type, the ca
 batches), one message per ``plan`` run, the previous state and daily rows carried over as the
 agent's tables would. Timed separately, per call and in CPU time of this process (less disturbed
 than wall time by other processes on the shared machine): reading every message as the agent
-does (``calls_from_columns``; ``parse_costed`` call by call before the columns form), and
+does (``batch_from_columns``; ``parse_costed`` call by call before the columns form), and
 ``plan`` (with the ``daily.day_key`` pass the agent makes to find the rows to read). The median of the
 rounds is reported, and the best round (least disturbed by other processes). No table I/O, encoding or Kafka: that is the agent's, measured end to end by
 ``bench_pipeline.py``.
@@ -48,8 +48,9 @@ from stream_processors.alerts.rules import AlertRules  # noqa: E402
 from stream_processors.costing import cost_batch  # noqa: E402
 from stream_processors.pricing import load_catalog  # noqa: E402
 from stream_processors.stats import daily  # noqa: E402
-from stream_processors.stats.calls import Call, parse_costed  # noqa: E402
-from stream_processors.stats.columns import calls_from_columns  # noqa: E402
+from stream_processors.stats.batch import CallBatch  # noqa: E402
+from stream_processors.stats.calls import parse_costed  # noqa: E402
+from stream_processors.stats.columns import batch_from_columns  # noqa: E402
 from stream_processors.stats.guard import Position  # noqa: E402
 from stream_processors.stats.step import plan  # noqa: E402
 
@@ -67,14 +68,14 @@ def costed_messages(n: int, seed: int = 3, days: int = 0, now: datetime | None =
             for pt, calls in batch.by_prompt_type.items()}
 
 
-def read_calls(messages: list[bytes]) -> list[Call]:
+def read_calls(messages: list[bytes]) -> CallBatch:
     """The calls of costed messages, read as the agent reads them (in bulk, else one by one)."""
-    out: list[Call] = []
+    out: list[CallBatch] = []
     for message in messages:
-        batch = decode_costed(message)
-        calls = calls_from_columns(batch)
-        out += calls if calls is not None else [parse_costed(item) for item in batch.items()]
-    return out
+        columns = decode_costed(message)
+        batch = batch_from_columns(columns)
+        out.append(batch if batch is not None else CallBatch.from_calls(map(parse_costed, columns.items())))
+    return CallBatch.concat(out)
 
 
 def fold(calls_by_type: dict[str, list], now: datetime, rules: AlertRules, size: int = MESSAGE_CALLS,
@@ -84,12 +85,12 @@ def fold(calls_by_type: dict[str, list], now: datetime, rules: AlertRules, size:
     for pt, calls in calls_by_type.items():
         state, rows, offset = None, {}, 0
         for start in range(0, len(calls), size):
-            chunk = calls[start:start + size]
+            chunk = calls.slice(start, start + size)
             messages = [(Position(0, offset, None), chunk)]
             if replay_every and offset % replay_every == replay_every - 1:  # the previous message again
-                messages.insert(0, (Position(0, offset - 1, None), calls[start - size:start]))
+                messages.insert(0, (Position(0, offset - 1, None), calls.slice(start - size, start)))
             offset += 1
-            keys = {daily.day_key(call) for _, c in messages for call in c}  # as the agent finds its rows
+            keys = {key for _, c in messages for key in c.day_keys()}  # as the agent finds its rows
             result = plan(state, {k: rows.get(k) for k in keys}, messages, now, rules, budget)
             if result.state is not None:
                 state = result.state

@@ -9,7 +9,7 @@ raw messages of 200 as the SDK sends them, go through the worker's pure function
 * ``price``: the rest of :func:`stream_processors.costing.cost_message` (``price_call``, credits);
 * ``encode``: the costed messages of a run (``encode_costed_messages``, up to 500 calls per
   message per prompt type, as the pricing agent sends them);
-* ``read``: the statistics stage decoding them (``decode_costed`` + ``calls_from_columns``);
+* ``read``: the statistics stage decoding them (``decode_costed`` + ``batch_from_columns``);
 * ``plan``: :func:`stream_processors.stats.step.plan` per prompt type, one run per message.
 
 Each is CPU time of this process per event, the median (and best) of ``--rounds`` rounds, with

@@ -23,10 +23,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from schemas.alerts import Alert, AlertKind, Severity, stable_alert_id
 from stream_processors.alerts.rules import AlertRules
+from stream_processors.stats.batch import CallBatch, Calls, as_batch, picker
 from stream_processors.stats.calls import Call
 from stream_processors.stats.totals import Totals
 
@@ -143,78 +144,92 @@ def step(state: AnomalyState, call: Call, rules: AlertRules) -> tuple[AnomalySta
     return AnomalyState(models, fired), [a for _, a in raised]
 
 
-def fold(state: AnomalyState, calls: Iterable[Call], rules: AlertRules) -> tuple[AnomalyState, list[Alert]]:
+def fold(state: AnomalyState, calls: Calls, rules: AlertRules) -> tuple[AnomalyState, list[Alert]]:
     """``step`` over ``calls`` in order: the same final state and the same alerts in the same order.
 
-    Per run rather than per call: the averages of the models the run touches are kept in local
-    lists and become :class:`Baseline` values once at the end, the fired times go into one copy
-    of the dict, and a condition's key, subject and alert are built only when a call passes its
+    Per run rather than per call, over the run's columns and one model at a time: every
+    condition and average belongs to one model, so each model's calls are folded in a loop of
+    their own with its averages in local variables, and the alerts are put back in call order at
+    the end (the fired times too, so the state's dict has the order ``step`` gives it). A
+    condition's key, subject, alert and :class:`Call` are built only when a call passes its
     thresholds (most calls fire nothing). ``tests/stream_processors/alerts/test_anomaly.py``
     checks ``fold == repeated step`` on random runs.
     """
-    alpha = rules.ewma_alpha
-    min_history = rules.min_history
-    cost_factor = rules.cost_factor
-    latency_factor = rules.latency_factor
-    min_excess = rules.latency_min_excess_ms
-    cooldown = rules.cooldown_seconds
-    known = state.models
-    fired = state.fired
-    fired_copied = False
-    work: dict[str, list] = {}  # model -> [cost_n, cost_avg, latency_n, latency_avg], in order of first touch
-    alerts: list[Alert] = []
-    for call in calls:
-        model = call.model
-        averages = work.get(model)
-        if averages is None:
-            base = known.get(model)
-            averages = work[model] = [0, 0.0, 0, 0.0] if base is None else [
-                base.cost_n, base.cost_avg, base.latency_n, base.latency_avg]
-        cost_alert = None
-        if not call.priced:
-            condition = f"unpriced|{call.provider}|{model}"
-            ts = call.ts
-            last = fired.get(condition)
-            if last is None or ts - last >= cooldown:
-                cost_alert = (condition, ts, _unpriced_alert(call, ts, rules))
-        elif call.cost_usd is not None:
-            cost = float(call.cost_usd)
-            n, avg = averages[0], averages[1]
-            if n >= min_history and avg > 0 and cost > cost_factor * avg:
-                condition = f"cost|{model}"
-                ts = call.ts
-                last = fired.get(condition)
-                if last is None or ts - last >= cooldown:
-                    cost_alert = (condition, ts, _cost_alert(call, cost, n, avg, ts, rules))
-            weight = 1.0 / (n + 1)  # _rolling: max(alpha, 1 / (n + 1))
-            averages[0] = n + 1
-            averages[1] = avg + (cost - avg) * (weight if weight > alpha else alpha)
-        latency_alert = None
-        if call.success:
-            latency = call.latency_ms
-            n, avg = averages[2], averages[3]
-            if (n >= min_history and avg > 0 and latency > latency_factor * avg
-                    and latency - avg >= min_excess):
-                condition = f"latency|{model}"
-                ts = call.ts
-                last = fired.get(condition)
-                if last is None or ts - last >= cooldown:
-                    latency_alert = (condition, ts, _latency_alert(call, n, avg, ts, rules))
-            weight = 1.0 / (n + 1)
-            averages[2] = n + 1
-            averages[3] = avg + (latency - avg) * (weight if weight > alpha else alpha)
-        for raised in (cost_alert, latency_alert):
-            if raised is not None:
-                if not fired_copied:
-                    fired, fired_copied = dict(fired), True
-                fired[raised[0]] = raised[1]
-                alerts.append(raised[2])
-    if not work:
-        return state, alerts
+    batch = as_batch(calls)
+    if not len(batch):
+        return state, []
+    known, fired = state.models, state.fired
+    raised: list[tuple[int, int, str, float, Alert]] = []  # (call index, 0 cost or 1 latency, condition, ts, alert)
     models = dict(known)
-    for model, (cost_n, cost_avg, latency_n, latency_avg) in work.items():
-        models[model] = Baseline(cost_n, cost_avg, latency_n, latency_avg)
-    return AnomalyState(models, fired), alerts
+    for model, indices in _by_model(batch.model).items():
+        models[model] = _fold_model(batch, model, indices, known.get(model), fired, rules, raised)
+    if not raised:
+        return AnomalyState(models, fired), []
+    raised.sort(key=lambda r: (r[0], r[1]))
+    fired = dict(fired)
+    for _, _, condition, ts, _ in raised:
+        fired[condition] = ts
+    return AnomalyState(models, fired), [r[4] for r in raised]
+
+
+def _by_model(models: list[str]) -> dict[str, list[int] | None]:
+    """The indices of each model's calls (``None``: every call), models in order of first call."""
+    if models.count(models[0]) == len(models):
+        return {models[0]: None}
+    groups: dict[str, list[int] | None] = {}
+    for i, model in enumerate(models):
+        groups.setdefault(model, []).append(i)  # type: ignore[union-attr]
+    return groups
+
+
+def _fold_model(batch: CallBatch, model: str, indices: list[int] | None, base: Baseline | None,
+                fired: dict[str, float], rules: AlertRules, raised: list) -> Baseline:
+    """One model's calls folded into its averages; what they raise is appended to ``raised``."""
+    alpha, min_history, min_excess = rules.ewma_alpha, rules.min_history, rules.latency_min_excess_ms
+    cost_factor, latency_factor, cooldown = rules.cost_factor, rules.latency_factor, rules.cooldown_seconds
+    cost_n, cost_avg, latency_n, latency_avg = (0, 0.0, 0, 0.0) if base is None else (
+        base.cost_n, base.cost_avg, base.latency_n, base.latency_avg)
+    fired_now: dict[str, float] = {}  # conditions this run fired, and when
+
+    def cooled(condition: str, i: int) -> float | None:
+        """The call's time if ``condition`` is out of its cool-down at call ``i``, else ``None``."""
+        ts = batch.occurred_at[i].timestamp()
+        last = fired_now.get(condition, fired.get(condition))
+        if last is None or ts - last >= cooldown:
+            fired_now[condition] = ts
+            return ts
+        return None
+
+    pick = picker(indices)
+    rows = zip(range(len(batch)) if indices is None else indices, pick(batch.priced), pick(batch.cost_floats()),
+               pick(batch.success), pick(batch.latency_ms))
+    for i, priced, cost, success, latency in rows:
+        if not priced:
+            condition = f"unpriced|{batch.provider[i]}|{model}"
+            ts = cooled(condition, i)
+            if ts is not None:
+                raised.append((i, 0, condition, ts, _unpriced_alert(batch.call(i), ts, rules)))
+        elif cost is not None:
+            if cost_n >= min_history and cost_avg > 0 and cost > cost_factor * cost_avg:
+                condition = f"cost|{model}"
+                ts = cooled(condition, i)
+                if ts is not None:
+                    raised.append((i, 0, condition, ts, _cost_alert(batch.call(i), cost, cost_n, cost_avg, ts, rules)))
+            weight = 1.0 / (cost_n + 1)  # _rolling: max(alpha, 1 / (n + 1))
+            cost_n += 1
+            cost_avg += (cost - cost_avg) * (weight if weight > alpha else alpha)
+        if success:
+            if (latency_n >= min_history and latency_avg > 0 and latency > latency_factor * latency_avg
+                    and latency - latency_avg >= min_excess):
+                condition = f"latency|{model}"
+                ts = cooled(condition, i)
+                if ts is not None:
+                    raised.append((i, 1, condition, ts,
+                                   _latency_alert(batch.call(i), latency_n, latency_avg, ts, rules)))
+            weight = 1.0 / (latency_n + 1)
+            latency_n += 1
+            latency_avg += (latency - latency_avg) * (weight if weight > alpha else alpha)
+    return Baseline(cost_n, cost_avg, latency_n, latency_avg)
 
 
 def check_error_rate(state: AnomalyState, prompt_type: str, window: Totals, now: datetime,

@@ -42,8 +42,9 @@ from stream_processors.alerts.spend import split_by_partition
 from stream_processors.app import app, topic
 from stream_processors.dead_letters import DeadLetterSender
 from stream_processors.stats import daily, tables
-from stream_processors.stats.calls import Call, parse_costed
-from stream_processors.stats.columns import calls_from_columns
+from stream_processors.stats.batch import CallBatch
+from stream_processors.stats.calls import parse_costed
+from stream_processors.stats.columns import batch_from_columns
 from stream_processors.stats.guard import Position, describe_segments, parse_source_header
 from stream_processors.stats.step import Message, PromptTypeState, plan, stats_message
 from stream_processors.taking import take_acked
@@ -109,7 +110,7 @@ def _load_row(key: bytes) -> DailyUsage | None:
 async def _apply(prompt_type: str, messages: list[Message], event: Any, now: datetime) -> list[list[Any]]:
     """Plan and write one prompt type's run; returns its spend entries."""
     key = prompt_type.encode()
-    touched = {daily.day_key(call) for _, calls in messages for call in calls}
+    touched = {key for _, batch in messages for key in batch.day_keys()}
     day_keys = {k: daily.encode_key(k) for k in touched}  # each key encoded once per run
     rows = {k: _load_row(raw_key) for k, raw_key in day_keys.items()}
     budget = views.budget(budget_key("prompt_type", prompt_type=prompt_type))
@@ -136,23 +137,23 @@ async def _apply(prompt_type: str, messages: list[Message], event: Any, now: dat
         await delivery.send(daily_topic, key=raw_key, value=value)
     await send_alerts(result.alerts)
     _dirty_prompt_types.add(key)
-    config = views.creator.check(prompt_type, messages[0][1][0].operation)
+    config = views.creator.check(prompt_type, messages[0][1].operation[0])
     if config is not None:
         await delivery.send(configs_topic, key=key, value=dumps(config))
     return result.spend
 
 
-async def _calls_of(event: Any) -> list[Call]:
+async def _calls_of(event: Any) -> CallBatch:
     """The calls of one costed message; what cannot be read is dead-lettered."""
     try:
         items = decode_costed(event.value)
     except DecodeError as exc:
         await dead_letters.send(str(exc), event.value or b"", event.message, stage="stats-decode")
-        return []
+        return CallBatch.empty()
     if isinstance(items, CostedColumns):
-        calls = calls_from_columns(items)
-        if calls is not None:
-            return calls
+        batch = batch_from_columns(items)
+        if batch is not None:
+            return batch
         items = items.items()  # not in the usual form: call by call, each with its reason
     calls = []
     for item in items:
@@ -161,7 +162,7 @@ async def _calls_of(event: Any) -> list[Call]:
         except ValueError as exc:
             event_id = item.get("event", {}).get("event_id") if isinstance(item, dict) else None
             await dead_letters.send(str(exc), dumps(item), event.message, event_id=event_id)
-    return calls
+    return CallBatch.from_calls(calls)
 
 
 @app.agent(topic(app, topics.COSTED))
@@ -174,11 +175,8 @@ async def live_stats(stream):
         for event in events:
             message = event.message
             pos = Position(message.partition, message.offset, parse_source_header(message.headers))
-            by_prompt_type: dict[str, list[Call]] = defaultdict(list)
-            for call in await _calls_of(event):
-                by_prompt_type[call.prompt_type].append(call)
-            for prompt_type, calls in by_prompt_type.items():
-                runs[prompt_type].append((pos, calls))
+            for prompt_type, batch in (await _calls_of(event)).by_prompt_type():
+                runs[prompt_type].append((pos, batch))
                 last_event[prompt_type] = event
         now = datetime.now(timezone.utc)
         spend: list[list[Any]] = []
@@ -188,7 +186,7 @@ async def live_stats(stream):
                 spend += await _apply(prompt_type, messages, last_event[prompt_type], now)
             except Exception as exc:  # noqa: BLE001 - Faust would ack and lose it: dead-letter it instead
                 log.exception("live statistics failed for %s", prompt_type)
-                ids = [c.event_id for _, calls in messages for c in calls]
+                ids = [event_id for _, batch in messages for event_id in batch.event_id]
                 await dead_letters.send(f"{type(exc).__name__}: {exc}", dumps(ids), last_event[prompt_type].message)
         for partition, entries in split_by_partition(spend, settings.partitions).items():
             await delivery.send(spend_topic, key=str(partition).encode(), partition=partition,

@@ -2,36 +2,64 @@
 
 Keys include the prompt type, so the daily table is co-partitioned with the costed topic: every
 update of a key comes from the one partition that carries its prompt type. One message updates
-each of its keys once (``group`` first, then ``apply`` per key).
+each of its keys once (``usage_by_key`` first, then ``add`` per key).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterable, Sequence
+from itertools import repeat
+from typing import Iterable
 
 import orjson
 
 from schemas.events import TOKEN_BUCKETS
 from schemas.stats import DailyUsage
+from stream_processors.stats.batch import CallBatch, Calls, DayKey, as_batch
 from stream_processors.stats.calls import Call
 
 ZERO = Decimal(0)
-
-DayKey = tuple[date, str, str, str]  # day, account, user ("" if none), prompt type
 
 
 def day_key(call: Call) -> DayKey:
     return call.occurred_at.date(), call.account_id, call.user_id or "", call.prompt_type
 
 
-def group(calls: Sequence[Call]) -> dict[DayKey, list[Call]]:
-    groups: dict[DayKey, list[Call]] = defaultdict(list)
-    for call in calls:
-        groups[day_key(call)].append(call)
-    return groups
+#: The sums of a key's calls: [calls, five token buckets, errors, priced calls, cost, latency sum].
+Usage = list
+
+
+def usage_by_key(calls: Calls) -> dict[DayKey, Usage]:
+    """The :data:`Usage` of each daily key the calls touch, keys in order of first appearance:
+    one pass over the columns (a message of 200 calls touches ~35 keys of the demo traffic)."""
+    batch = as_batch(calls)
+    return _sums(batch.day_keys(), batch)
+
+
+def _sums(keys: Iterable[DayKey], batch: CallBatch) -> dict[DayKey, Usage]:
+    sums: dict[DayKey, Usage] = {}
+    get = sums.get
+    columns = zip(keys, *batch.tokens, batch.success, batch.priced, batch.cost_usd, batch.latency_ms)
+    for key, t0, t1, t2, t3, t4, success, priced, cost, latency in columns:
+        s = get(key)
+        if s is None:
+            sums[key] = [1, t0, t1, t2, t3, t4, 0 if success else 1, 1 if priced else 0,
+                         ZERO + cost if priced else ZERO, latency]  # ZERO + , in order: as ever
+        else:
+            s[0] += 1
+            s[1] += t0
+            s[2] += t1
+            s[3] += t2
+            s[4] += t3
+            s[5] += t4
+            if not success:
+                s[6] += 1
+            if priced:
+                s[7] += 1
+                s[8] += cost
+            s[9] += latency
+    return sums
 
 
 def encode_key(key: DayKey) -> bytes:
@@ -77,39 +105,30 @@ def _row(values: dict) -> DailyUsage:
     return row
 
 
-def apply(row: DailyUsage | None, key: DayKey, calls: Sequence[Call], offset: int) -> DailyUsage:
-    """``row`` with ``calls`` added, remembering ``offset`` as applied."""
+def apply(row: DailyUsage | None, key: DayKey, calls: Calls, offset: int) -> DailyUsage:
+    """``row`` with ``calls`` (all of ``key``) added, remembering ``offset`` as applied."""
+    batch = as_batch(calls)
+    usage = _sums(repeat(key, len(batch)), batch).get(key, [0, 0, 0, 0, 0, 0, 0, 0, ZERO, 0.0])
+    return add(row, key, usage, offset)
+
+
+def add(row: DailyUsage | None, key: DayKey, usage: Usage, offset: int) -> DailyUsage:
+    """``row`` with a key's :data:`Usage` added, remembering ``offset`` as applied."""
     day, account, user, prompt_type = key
-    t0 = t1 = t2 = t3 = t4 = 0
-    errors = priced = 0
-    cost = ZERO
-    for call in calls:
-        a, b, c, d, e = call.tokens
-        t0 += a
-        t1 += b
-        t2 += c
-        t3 += d
-        t4 += e
-        if not call.success:
-            errors += 1
-        if call.priced:
-            priced += 1
-            cost += call.cost_usd  # type: ignore[operator]
-    latency = sum([c.latency_ms for c in calls])  # sum(), as ever: the float rounding stays the same
+    n, t0, t1, t2, t3, t4, errors, priced_count, cost, latency = usage
     if row is None:
-        tokens = dict(zip(TOKEN_BUCKETS, (t0, t1, t2, t3, t4))) if calls else {name: 0 for name in TOKEN_BUCKETS}
+        tokens = dict(zip(TOKEN_BUCKETS, (t0, t1, t2, t3, t4))) if n else {name: 0 for name in TOKEN_BUCKETS}
         before_calls = before_errors = before_priced = before_unpriced = 0
         before_cost, before_latency = ZERO, 0.0
     else:
         tokens = dict(row.tokens)
-        if calls:
+        if n:
             get = tokens.get
-            for name, n in zip(TOKEN_BUCKETS, (t0, t1, t2, t3, t4)):
-                tokens[name] = get(name, 0) + n
+            for name, count in zip(TOKEN_BUCKETS, (t0, t1, t2, t3, t4)):
+                tokens[name] = get(name, 0) + count
         before_calls, before_errors = row.calls, row.errors
         before_priced, before_unpriced = row.priced_calls, row.unpriced_calls
         before_cost, before_latency = row.cost_usd, row.latency_ms_sum
-    n = len(calls)
     return _row({
         "day": day,
         "account_id": account,
@@ -120,8 +139,8 @@ def apply(row: DailyUsage | None, key: DayKey, calls: Sequence[Call], offset: in
         "tokens": tokens,
         "total_tokens": sum(tokens.values()),
         "cost_usd": before_cost + cost,
-        "priced_calls": before_priced + priced,
-        "unpriced_calls": before_unpriced + n - priced,
+        "priced_calls": before_priced + priced_count,
+        "unpriced_calls": before_unpriced + n - priced_count,
         "latency_ms_sum": before_latency + latency,
         "applied_offset": offset,
     })

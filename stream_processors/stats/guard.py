@@ -117,22 +117,28 @@ def decide(applied: Mapping[str, int], pos: Position) -> Decision:
 def fresh(applied: Mapping[str, int], pos: Position, calls: Sequence[T]) -> Sequence[T]:
     """The calls of a message to apply: those from raw messages past the value's raw marks, each
     raw message once (a run that read one twice, after a seek back, carries its calls twice)."""
+    indices = fresh_indices(applied, pos, len(calls))
+    return calls if indices is None else [calls[i] for i in indices]
+
+
+def fresh_indices(applied: Mapping[str, int], pos: Position, n: int) -> list[int] | None:
+    """The indices of the calls :func:`fresh` keeps of a message of ``n`` calls; ``None``: all."""
     if not pos.raw:
-        return calls
+        return None
     marks = {p: applied.get(_raw_key(p), -1) for p, _, _ in pos.raw}
     keep: list[tuple[int, int]] = []  # (start, end) of the calls to keep
     start = 0
     for partition, offset, count in pos.raw:
-        end = len(calls) if count < 0 else start + count
+        end = n if count < 0 else start + count
         if offset > marks[partition]:
             keep.append((start, end))
             marks[partition] = offset
         start = end
-    if start != len(calls):  # a header that does not describe the calls: trust the costed guard
-        return calls
-    if keep == [(0, len(calls))]:
-        return calls
-    return [call for s, e in keep for call in calls[s:e]]
+    if start != n:  # a header that does not describe the calls: trust the costed guard
+        return None
+    if keep == [(0, n)]:
+        return None
+    return [i for s, e in keep for i in range(s, min(e, n))]
 
 
 def counted_before(applied: Mapping[str, int], pos: Position) -> list[Segment]:

@@ -17,12 +17,11 @@ event validator's clock-skew limit) wait in their bucket until their time comes.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Sequence
 
 from dataclasses import dataclass, replace
 
 from schemas.stats import PromptTypeStatsView
-from stream_processors.stats.calls import Call
+from stream_processors.stats.batch import Calls, as_batch
 from stream_processors.stats.totals import Totals, merge_totals, summarize, totals_of
 
 #: (bucket width in seconds, buckets kept): the series behind the rolling windows.
@@ -59,45 +58,42 @@ def _merge_series(series: tuple[Totals, ...], parts: dict[int, Totals], width: i
     return tuple(by_start[s] for s in sorted(by_start))
 
 
-def update(state: PromptTypeStats | None, calls: Sequence[Call], now: datetime) -> PromptTypeStats:
+def update(state: PromptTypeStats | None, calls: Calls, now: datetime) -> PromptTypeStats:
     """``state`` with ``calls`` (all of one prompt type) added; old buckets dropped."""
+    batch = as_batch(calls)
     if state is None:
-        if not calls:
+        if not len(batch):
             raise ValueError("cannot start statistics without a call")
-        state = PromptTypeStats(prompt_type=calls[0].prompt_type)
-    if not calls:
+        state = PromptTypeStats(prompt_type=batch.prompt_type[0])
+    if not len(batch):
         return state
     now_ts = now.timestamp()
     width = MINUTES[0]
     # Calls older than the longest series count in all_time only: summed once, not per bucket
     # (a backfill or replay spreads a run over hundreds of five-minute buckets).
     oldest_kept = _floor(now_ts, HOURS[0]) - (HOURS[1] - 1) * HOURS[0]
-    groups: dict[int, list[Call]] = {}
-    old: list[Call] = []
-    first = last = calls[0].occurred_at
-    for call in calls:  # the finest buckets, each summed once; coarser ones merge these
-        at = call.occurred_at
-        ts = at.timestamp()
-        if ts < oldest_kept:
-            old.append(call)
-        else:
-            start = int(ts // width) * width  # _floor(call.ts, width)
-            group = groups.get(start)
-            if group is None:
-                groups[start] = [call]
+    timestamps = batch.timestamps()
+    starts = [int(ts // width) * width for ts in timestamps]  # the finest buckets; coarser ones merge these
+    groups: dict[int, list[int] | None]  # bucket start -> the indices of its calls (None: every call)
+    old: list[int] = []
+    if starts.count(starts[0]) == len(starts) and timestamps[0] >= oldest_kept:  # live traffic, mostly
+        groups = {starts[0]: None}
+    else:
+        groups = {}
+        for i, (ts, start) in enumerate(zip(timestamps, starts)):
+            if ts < oldest_kept:
+                old.append(i)
             else:
-                group.append(call)
-        if at < first:  # min() and max(): the first of equals
-            first = at
-        elif at > last:
-            last = at
-    parts = {start: totals_of(group, start) for start, group in groups.items()}
+                groups.setdefault(start, []).append(i)  # type: ignore[union-attr]
+    times = batch.occurred_at
+    first, last = min(times), max(times)  # the first of equals, as a loop would keep
+    parts = {start: totals_of(batch, start, indices) for start, indices in groups.items()}
     return PromptTypeStats(
         prompt_type=state.prompt_type,
         first_seen_at=first if state.first_seen_at is None else min(state.first_seen_at, first),
         last_call_at=last if state.last_call_at is None else max(state.last_call_at, last),
         updated_at=now,
-        all_time=merge_totals([state.all_time, *([totals_of(old)] if old else []), *parts.values()]),
+        all_time=merge_totals([state.all_time, *([totals_of(batch, 0, old)] if old else []), *parts.values()]),
         minutes=_merge_series(state.minutes, parts, *MINUTES, now_ts),
         hours=_merge_series(state.hours, parts, *HOURS, now_ts),
     )

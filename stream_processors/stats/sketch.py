@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from operator import add
+from itertools import repeat
+from operator import add, truediv
 from typing import Iterable
 
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ MAX_BINS = 2048
 _GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
 _LOG_GAMMA = math.log(_GAMMA)
 _ceil, _log = math.ceil, math.log
+_above_min = MIN_VALUE.__lt__
 
 
 def bin_index(value: float) -> int:
@@ -55,17 +57,21 @@ class DDSketch:
 
     def add(self, values: Iterable[float]) -> "DDSketch":
         """A new sketch with ``values`` added (negative values are taken as 0)."""
-        values = [0.0 if v < 0.0 else v for v in map(float, values)]  # max(v, 0.0), -0.0 and NaN kept
+        values = list(map(float, values))
         if not values:
             return self
         zero = 0
-        bins = []
-        for v in values:  # bin_index inlined: once per call on the stats stage's hot path
-            if v > MIN_VALUE:
-                bins.append(_ceil(_log(v) / _LOG_GAMMA))
-            elif v <= MIN_VALUE:
-                zero += 1
-        added = Counter(bins)
+        if all(map(_above_min, values)):  # the usual: every value gets a bin, computed in C
+            added = Counter(map(_ceil, map(truediv, map(_log, values), repeat(_LOG_GAMMA))))
+        else:
+            values = [0.0 if v < 0.0 else v for v in values]  # max(v, 0.0), -0.0 and NaN kept
+            bins = []
+            for v in values:  # bin_index inlined
+                if v > MIN_VALUE:
+                    bins.append(_ceil(_log(v) / _LOG_GAMMA))
+                elif v <= MIN_VALUE:
+                    zero += 1
+            added = Counter(bins)
         low, high = min(values), max(values)
         return _new(*_add_bins(self.offset, self.counts, added), self.zero + zero, self.count + len(values),
                     self.sum + sum(values), low if self.min is None else min(self.min, low),

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
 
 from schemas.events import TOKEN_BUCKETS
 from schemas.stats import SNAPSHOT_TEXT_CHARS, LatestCall
+from stream_processors.stats.batch import Calls, as_batch
 from stream_processors.stats.calls import Call
 
 
-def latest(calls: Sequence[Call]) -> Call:
+def latest(calls: Calls) -> Call:
     """The call with the greatest ``occurred_at``; the last of equals."""
-    if not calls:
+    batch = as_batch(calls)
+    times = batch.occurred_at
+    if not times:
         raise ValueError("no calls")
-    best = calls[0]
-    for call in calls[1:]:
-        if call.occurred_at >= best.occurred_at:
-            best = call
-    return best
+    return batch.call(len(times) - 1 - times[::-1].index(max(times)))
 
 
 def _cut(text: str | None) -> tuple[str | None, bool]:

@@ -23,7 +23,7 @@ from schemas.stats import DailyUsage, LatestCall
 from stream_processors.alerts import anomaly, budgets
 from stream_processors.alerts.rules import AlertRules
 from stream_processors.stats import daily, guard, prompt_stats, snapshot
-from stream_processors.stats.calls import Call
+from stream_processors.stats.batch import CallBatch, Calls, as_batch
 from stream_processors.stats.guard import Decision, Position
 
 
@@ -46,7 +46,7 @@ class PromptTypeState:
                    applied={str(k): int(v) for k, v in wire["applied"].items()})
 
 
-Message = tuple[Position, Sequence[Call]]
+Message = tuple[Position, Calls]  # a CallBatch, or a sequence of Call (tests)
 
 
 @dataclass
@@ -67,46 +67,46 @@ class Plan:
 ZERO = Decimal(0)
 
 
-def spend_entries(calls: Sequence[Call]) -> list[list[Any]]:
+def spend_entries(calls: Calls) -> list[list[Any]]:
     """Priced spend of the calls summed per (account, user, month), for the account stage."""
-    month_of = budgets.month_of
+    batch = as_batch(calls)
     sums: dict[tuple[str, str, str], list[Any]] = {}  # key -> [usd, latest time, its event id]
-    for call in calls:
-        if not call.priced:
+    columns = zip(batch.priced, batch.account_id, batch.user_id, batch.months(), batch.occurred_at,
+                  batch.cost_usd, batch.event_id)
+    for priced, account, user, month, at, cost, event_id in columns:
+        if not priced:
             continue
-        at = call.occurred_at
-        key = (call.account_id, call.user_id or "", month_of(at))
+        key = (account, user or "", month)
         entry = sums.get(key)
         if entry is None:
-            sums[key] = [ZERO + call.cost_usd, at, call.event_id]  # ZERO + : as sum() from 0 would
+            sums[key] = [ZERO + cost, at, event_id]  # ZERO + : as sum() from 0 would
         else:
-            entry[0] += call.cost_usd
+            entry[0] += cost
             if at >= entry[1]:
-                entry[1], entry[2] = at, call.event_id
+                entry[1], entry[2] = at, event_id
     return [[a, u, m, str(usd), at.isoformat(), ev] for (a, u, m), (usd, at, ev) in sums.items()]
 
 
-def _budget_spend(state: budgets.SpendState, calls: Sequence[Call], budget: Budget | None,
+def _budget_spend(state: budgets.SpendState, batch: CallBatch, budget: Budget | None,
                   ) -> tuple[budgets.SpendState, list[Alert]]:
     alerts: list[Alert] = []
-    month_of = budgets.month_of
-    by_month: dict[str, list[Any]] = {}  # month -> [its spend, its latest call (the last of equals)]
-    for call in calls:
-        if call.priced:
-            month = month_of(call.occurred_at)
+    times = batch.occurred_at
+    by_month: dict[str, list[Any]] = {}  # month -> [its spend, its latest call's index (the last of equals)]
+    for i, (priced, month, cost) in enumerate(zip(batch.priced, batch.months(), batch.cost_usd)):
+        if priced:
             entry = by_month.get(month)
             if entry is None:
-                by_month[month] = [ZERO + call.cost_usd, call]
+                by_month[month] = [ZERO + cost, i]
             else:
-                entry[0] += call.cost_usd
-                if call.occurred_at >= entry[1].occurred_at:
-                    entry[1] = call
+                entry[0] += cost
+                if times[i] >= times[entry[1]]:
+                    entry[1] = i
     for month in sorted(by_month):
         amount, last = by_month[month]
-        state, raised = budgets.add_spend(state, state.key, month, amount, budget, last.occurred_at, last.event_id)
+        state, raised = budgets.add_spend(state, state.key, month, amount, budget, times[last], batch.event_id[last])
         alerts += raised
     if not by_month:  # a budget changed since the last priced call: report where the spend stands
-        state, raised = budgets.check(state, budget, max(c.occurred_at for c in calls)) if calls else (state, [])
+        state, raised = budgets.check(state, budget, max(times)) if times else (state, [])
         alerts += raised
     return state, alerts
 
@@ -125,60 +125,64 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
     """
     out = Plan("apply", state, new_prompt_type=state is None)
     applied = dict(state.applied) if state is not None else {}
-    fresh: list[Call] = []
-    kept: list[Message] = []
+    fresh: list[CallBatch] = []
+    kept: list[tuple[Position, CallBatch]] = []
     positions: set[tuple[int, int]] = set()
     for pos, calls in messages:
         if (pos.partition, pos.offset) in positions:  # read twice in one run (a seek back): once is enough
             out.decisions["replay"] += 1
             continue
         positions.add((pos.partition, pos.offset))
+        batch = as_batch(calls)
         decision = guard.decide(applied, pos)
         if decision != "replay":
             out.skipped += guard.counted_before(applied, pos)
-        if decision == "apply":
-            calls = guard.fresh(applied, pos, calls)  # less the calls a pricing replay sent before
+        if decision == "apply":  # less the calls a pricing replay sent before
+            indices = guard.fresh_indices(applied, pos, len(batch))
+            if indices is not None:
+                batch = batch.take(indices)
         out.decisions[decision] += 1
         applied = guard.mark(applied, pos)
         if decision == "duplicate":
             continue
-        kept.append((pos, calls))
-        if decision == "apply":
-            fresh.extend(calls)
-        out.spend += [[pos.partition, pos.offset, *entry] for entry in spend_entries(calls)]
+        kept.append((pos, batch))
+        if decision == "apply" and len(batch):
+            fresh.append(batch)
+        out.spend += [[pos.partition, pos.offset, *entry] for entry in spend_entries(batch)]
     out.decision = "apply" if fresh else ("replay" if kept else "duplicate")
 
     current = dict(rows)
-    for pos, calls in kept:
-        for key, group in daily.group(calls).items():
+    for pos, batch in kept:
+        for key, usage in daily.usage_by_key(batch).items():
             row = current.get(key)
             if row is None or not guard.seen(row.applied_offset, pos):
-                current[key] = daily.apply(row, key, group, pos.offset)
+                current[key] = daily.add(row, key, usage, pos.offset)
             out.daily[key] = current[key]  # type: ignore[assignment]
 
-    seen = [c for _, calls in kept for c in calls]
+    seen = [batch for _, batch in kept if len(batch)]
     if seen:
-        last = snapshot.latest(seen)
+        last = snapshot.latest(CallBatch.concat(seen))
         if state is None or snapshot.replaces(state.stats.last_call_at, last) or out.decision == "replay":
             out.snapshot = snapshot.snapshot_of(last)
     if not fresh:
         out.state = None if state is None else replace(state, applied=applied)
         return out
 
-    prompt_type = fresh[0].prompt_type
+    calls = CallBatch.concat(fresh)
+    prompt_type = calls.prompt_type[0]
     if state is None:
         state = PromptTypeState(prompt_type_stats_empty(prompt_type), anomaly.AnomalyState(),
                                 budgets.SpendState(key=budget_key("prompt_type", prompt_type=prompt_type)), {})
-    found, raised_spikes = anomaly.fold(state.anomaly, fresh, rules)
+    found, raised_spikes = anomaly.fold(state.anomaly, calls, rules)
     out.alerts += raised_spikes
-    stats = prompt_stats.update(state.stats, fresh, now)
+    stats = prompt_stats.update(state.stats, calls, now)
     window = prompt_stats.window_totals(stats, now, rules.error_window_seconds)
     found, raised_rate = anomaly.check_error_rate(found, prompt_type, window, now, rules)
     if raised_rate is not None:
         out.alerts.append(raised_rate)
-    spend, raised_budget = _budget_spend(state.spend, fresh, budget)
+    spend, raised_budget = _budget_spend(state.spend, calls, budget)
     out.alerts += raised_budget
-    latest_ts = max(c.occurred_at for c in fresh).timestamp()  # event time, like the cool-downs
+    latest_ts = max(calls.occurred_at).timestamp()  # event time, like the cool-downs
     out.state = PromptTypeState(stats, anomaly.prune(found, latest_ts, rules), spend, applied)
     return out
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from schemas.events import TOKEN_BUCKETS
 from schemas.stats import LatencySummary, StatsSummary
-from stream_processors.stats.calls import Call
+from stream_processors.stats.batch import Calls, as_batch, picker
 from stream_processors.stats.sketch import EMPTY, DDSketch
 
 ZERO = Decimal(0)
@@ -67,42 +67,34 @@ class Totals:
             gen_ms=float(gen_ms))
 
 
-def totals_of(calls: Sequence[Call], start: int = 0) -> Totals:
-    """The totals of ``calls`` in one pass."""
-    errors = cached = priced = 0
-    t0 = t1 = t2 = t3 = t4 = 0
+def totals_of(calls: Calls, start: int = 0, indices: Sequence[int] | None = None) -> Totals:
+    """The totals of ``calls`` (of those at ``indices``, if given), a column at a time."""
+    batch = as_batch(calls)
+    pick = picker(indices)
+    success, latencies, priced = pick(batch.success), pick(batch.latency_ms), pick(batch.priced)
+    n = len(success)
+    costs = pick(batch.cost_usd)
+    priced_calls = priced.count(True)
+    if priced_calls != n:
+        costs = [c for c, p in zip(costs, priced) if p]
     cost = ZERO
+    for amount in costs:  # in order from ZERO, as ever (the sum's exponent is the smallest one's)
+        cost += amount  # type: ignore[operator]
+    tokens = tuple(sum(pick(column)) for column in batch.tokens)
     gen_tokens = 0
     gen_ms = 0.0
-    latencies = []
-    for call in calls:
-        success = call.success
-        latency = call.latency_ms
-        latencies.append(latency)
-        if not success:
-            errors += 1
-        if call.cached:
-            cached += 1
-        if call.priced:
-            priced += 1
-            cost += call.cost_usd  # type: ignore[operator]
-        a, b, c, output, reasoning = call.tokens
-        t0 += a
-        t1 += b
-        t2 += c
-        t3 += output
-        t4 += reasoning
-        if success and latency > 0:
-            gen_tokens += output + reasoning  # call.generated_tokens
+    for ok, latency, output, reasoning in zip(success, latencies, pick(batch.tokens[3]), pick(batch.tokens[4])):
+        if ok and latency > 0:
+            gen_tokens += output + reasoning  # Call.generated_tokens
             gen_ms += latency
     return Totals(
         start=start,
-        calls=len(calls),
-        errors=errors,
-        cached_calls=cached,
-        priced_calls=priced,
-        unpriced_calls=len(calls) - priced,
-        tokens=(t0, t1, t2, t3, t4),
+        calls=n,
+        errors=n - success.count(True),
+        cached_calls=pick(batch.cached).count(True),
+        priced_calls=priced_calls,
+        unpriced_calls=n - priced_calls,
+        tokens=tokens,  # type: ignore[arg-type]
         cost_usd=cost,
         latency=EMPTY.add(latencies),
         gen_tokens=gen_tokens,

@@ -1,4 +1,4 @@
-"""Bulk calls of a columns message: exactly what parse_costed reads call by call, or None."""
+"""The bulk batch of a columns message: exactly what parse_costed reads call by call, or None."""
 
 from __future__ import annotations
 
@@ -6,12 +6,22 @@ import pytest
 
 from schemas.costed_columns import decode_costed
 from stream_processors.stats.calls import parse_costed
-from stream_processors.stats.columns import calls_from_columns
+from stream_processors.stats.columns import batch_from_columns
 from tests.schemas.costed_messages import COLUMN_NAMES, demo_messages, odd_values, with_value
 
 MESSAGES = demo_messages()
 #: Messages the odd values go into: with and without unpriced calls, with and without cache writes.
 ODD_MESSAGES = [*MESSAGES[:2], *demo_messages(200, seed=5, cache_writes=False)[:2]]
+
+
+def calls_from_columns(batch):
+    """The calls of the bulk batch, one by one (``None`` when the message is not read in bulk)."""
+    read = batch_from_columns(batch)
+    if read is None:
+        return None
+    # the floats read from the totals' text are those of the exact amounts
+    assert read.cost_floats() == [None if c is None else float(c) for c in read.cost_usd]
+    return read.calls()
 
 
 def test_pricing_stage_messages_take_the_bulk_path_and_give_the_same_calls():

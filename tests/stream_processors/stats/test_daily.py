@@ -8,9 +8,20 @@ from tests.stream_processors.stats.factories import NOW, call
 
 def test_calls_group_by_day_account_user_and_prompt_type():
     calls = [call(), call(), call(user_id=None), call(account_id="other"), call(at=NOW - timedelta(days=1))]
-    groups = daily.group(calls)
-    assert sorted(len(g) for g in groups.values()) == [1, 1, 1, 2]
+    groups = daily.usage_by_key(calls)
+    assert sorted(usage[0] for usage in groups.values()) == [1, 1, 1, 2]
     assert (NOW.date(), "acme", "", "summarise") in groups
+
+
+def test_usage_of_a_key_sums_its_calls_only_and_counts_the_priced_cost():
+    calls = [call(cost="1.5", input_tokens=10, output_tokens=3, latency_ms=100.0),
+             call(account_id="other", cost="7", input_tokens=99),
+             call(cost=None, success=False, error_type="x", input_tokens=5, reasoning_tokens=2, latency_ms=50.5),
+             call(cost="0.25", cache_read_tokens=4, latency_ms=1.0)]
+    usage = daily.usage_by_key(calls)
+    assert list(usage) == [(NOW.date(), "acme", "u1", "summarise"), (NOW.date(), "other", "u1", "summarise")]
+    assert usage[(NOW.date(), "acme", "u1", "summarise")] == [3, 115, 4, 0, 103, 2, 1, 2, Decimal("1.75"), 151.5]
+    assert usage[(NOW.date(), "other", "u1", "summarise")] == [1, 99, 0, 0, 50, 0, 0, 1, Decimal("7"), 800.0]
 
 
 def test_apply_adds_to_the_row_and_remembers_the_offset():

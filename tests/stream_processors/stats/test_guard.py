@@ -1,5 +1,5 @@
 from stream_processors.stats.guard import (Position, counted_before, cut_sources, decide, describe_segments, fresh,
-                                          mark, parse_source_header, source_header)
+                                          fresh_indices, mark, parse_source_header, source_header)
 
 
 def test_a_message_past_the_applied_offset_is_applied_and_one_at_or_below_is_a_replay():
@@ -31,6 +31,14 @@ def test_a_regrouped_pricing_replay_keeps_only_the_calls_from_raw_messages_not_c
     assert fresh(applied, replay, calls) == ["c", "e", "f"]
     assert fresh(applied, Position(0, 7), calls) == calls  # no header: the costed guard only
     assert fresh(applied, Position(0, 7, raw=((3, 99, 1),)), calls) == calls  # does not cover the calls
+    assert fresh_indices(applied, replay, len(calls)) == [2, 4, 5]  # what the statistics take of a batch
+    assert fresh_indices(applied, Position(0, 7, raw=((3, 101, 6),)), len(calls)) is None  # all of them
+
+
+def test_a_header_overrunning_the_calls_keeps_what_is_there():
+    # 9 calls claimed, then "the rest" (-1) of 6: the first segment keeps the six, the second none
+    overrun = Position(0, 1, raw=((3, 7, 9), (3, 8, -1)))
+    assert fresh({}, overrun, ["a", "b", "c", "d", "e", "f"]) == ["a", "b", "c", "d", "e", "f"]
 
 
 def test_the_segments_counted_before_are_those_at_or_below_their_partitions_mark():

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stream_processors.stats.sketch import (EMPTY, MAX_BINS, RELATIVE_ACCURACY, DDSketch, _add_bins, _merge_bins,
-                                             merge_all)
+from stream_processors.stats.sketch import (EMPTY, MAX_BINS, MIN_VALUE, RELATIVE_ACCURACY, DDSketch, _add_bins,
+                                             _merge_bins, bin_index, merge_all)
 
 latencies = st.lists(st.floats(min_value=0.0, max_value=86_400_000.0, allow_nan=False), min_size=1, max_size=400)
 quantiles = st.sampled_from([0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0])
@@ -44,6 +44,22 @@ def test_wire_form_round_trips_and_keeps_count_sum_min_max(values):
     assert back == sketch
     assert (back.count, back.min, back.max) == (len(values), min(values), max(values))
     assert back.sum == pytest.approx(sum(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.lists(st.floats(min_value=1e-6, max_value=86_400_000.0), min_size=1, max_size=300),
+                 st.lists(st.floats(min_value=-5.0, max_value=1e4, allow_nan=False), min_size=1, max_size=300)))
+def test_add_puts_each_value_in_the_bin_of_bin_index(values):
+    """Every value above the zero bin's limit (the usual latencies: binned in bulk) or not."""
+    sketch = EMPTY.add(values)
+    clamped = [max(v, 0.0) for v in values]
+    expected: dict[int, int] = {}
+    for v in clamped:
+        if v > MIN_VALUE:
+            expected[bin_index(v)] = expected.get(bin_index(v), 0) + 1
+    assert {sketch.offset + i: n for i, n in enumerate(sketch.counts) if n} == expected
+    assert sketch.zero == sum(v <= MIN_VALUE for v in clamped) and sketch.count == len(values)
+    assert (sketch.min, sketch.max, sketch.sum) == (min(clamped), max(clamped), sum(clamped))
 
 
 def test_empty_sketch_has_no_quantile_and_an_empty_wire_form():

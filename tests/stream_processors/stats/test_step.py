@@ -25,7 +25,7 @@ class Tables:
         return self.process_run([(pos, calls)], budget, now)
 
     def process_run(self, messages, budget=None, now=NOW):
-        keys = {k for _, calls in messages for k in daily.group(calls)}
+        keys = {k for _, calls in messages for k in daily.usage_by_key(calls)}
         result = plan(self.state, {k: self.rows.get(k) for k in keys}, messages, now, RULES, budget)
         if result.state is not None:
             self.state = result.state
