@@ -98,7 +98,7 @@ class CallBatch:
         if len(batches) == 1:
             return batches[0]
         return cls(*(_joined(batches, name) for name in _CALL_FIELDS[:8]),
-                   tuple([v for b in batches for v in b.tokens[k]] for k in range(5)),  # type: ignore[arg-type]
+                   tuple(_extended([b.tokens[k] for b in batches]) for k in range(5)),  # type: ignore[arg-type]
                    *(_joined(batches, name) for name in _CALL_FIELDS[9:]),
                    *(_joined(batches, name) if all(getattr(b, name) is not None for b in batches) else None
                      for name in _MEMOS))
@@ -155,7 +155,15 @@ if (*_CALL_FIELDS, *_MEMOS) != tuple(f.name for f in fields(CallBatch)) or _CALL
 
 
 def _joined(batches: Sequence[CallBatch], name: str) -> list[Any]:
-    return [value for batch in batches for value in getattr(batch, name)]
+    return _extended([getattr(batch, name) for batch in batches])
+
+
+def _extended(columns: list[list[Any]]) -> list[Any]:
+    """The columns one after the other (copied in C, not value by value)."""
+    out = list(columns[0])
+    for column in columns[1:]:
+        out += column
+    return out
 
 
 def _picker(indices: Sequence[int]):

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
 
 from schemas.events import TOKEN_BUCKETS
 from schemas.stats import SNAPSHOT_TEXT_CHARS, LatestCall
-from stream_processors.stats.batch import Calls, as_batch
+from stream_processors.stats.batch import CallBatch, Calls, as_batch
 from stream_processors.stats.calls import Call
 
 
-def latest(calls: Calls) -> Call:
-    """The call with the greatest ``occurred_at``; the last of equals."""
-    batch = as_batch(calls)
-    times = batch.occurred_at
-    if not times:
+def latest(calls: Calls | Sequence[CallBatch]) -> Call:
+    """The call with the greatest ``occurred_at``; the last of equals. Of one batch of calls, or of
+    several batches taken one after the other."""
+    if type(calls) is CallBatch:
+        batches: Sequence[CallBatch] = [calls]
+    elif calls and type(calls[0]) is CallBatch:  # type: ignore[index]
+        batches = calls  # type: ignore[assignment]
+    else:
+        batches = [as_batch(calls)]
+    best: tuple[datetime, CallBatch, int] | None = None
+    for batch in batches:
+        times = batch.occurred_at
+        if times:
+            at = max(times)
+            if best is None or at >= best[0]:
+                best = (at, batch, len(times) - 1 - times[::-1].index(at))
+    if best is None:
         raise ValueError("no calls")
-    return batch.call(len(times) - 1 - times[::-1].index(max(times)))
+    return best[1].call(best[2])
 
 
 def _cut(text: str | None) -> tuple[str | None, bool]:

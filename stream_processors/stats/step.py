@@ -161,7 +161,7 @@ def plan(state: PromptTypeState | None, rows: dict[daily.DayKey, DailyUsage | No
 
     seen = [batch for _, batch in kept if len(batch)]
     if seen:
-        last = snapshot.latest(CallBatch.concat(seen))
+        last = snapshot.latest(seen)
         if state is None or snapshot.replaces(state.stats.last_call_at, last) or out.decision == "replay":
             out.snapshot = snapshot.snapshot_of(last)
     if not fresh:
