@@ -134,10 +134,8 @@ def fresh_indices(applied: Mapping[str, int], pos: Position, n: int) -> list[int
             keep.append((start, end))
             marks[partition] = offset
         start = end
-    if start != n:  # a header that does not describe the calls: trust the costed guard
-        return None
-    if keep == [(0, n)]:
-        return None
+    if start != n or len(keep) == len(pos.raw):  # a header that does not describe the calls (trust the
+        return None  # costed guard), or every segment kept: all the calls, in order
     return [i for s, e in keep for i in range(s, min(e, n))]
 
 

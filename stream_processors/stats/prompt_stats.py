@@ -72,21 +72,21 @@ def update(state: PromptTypeStats | None, calls: Calls, now: datetime) -> Prompt
     # Calls older than the longest series count in all_time only: summed once, not per bucket
     # (a backfill or replay spreads a run over hundreds of five-minute buckets).
     oldest_kept = _floor(now_ts, HOURS[0]) - (HOURS[1] - 1) * HOURS[0]
-    timestamps = batch.timestamps()
-    starts = [int(ts // width) * width for ts in timestamps]  # the finest buckets; coarser ones merge these
+    times = batch.occurred_at
+    first, last = min(times), max(times)  # the first of equals, as a loop would keep
     groups: dict[int, list[int] | None]  # bucket start -> the indices of its calls (None: every call)
     old: list[int] = []
-    if starts.count(starts[0]) == len(starts) and timestamps[0] >= oldest_kept:  # live traffic, mostly
-        groups = {starts[0]: None}
+    first_ts = first.timestamp()
+    start = int(first_ts // width) * width  # _floor: the finest buckets; coarser ones merge these
+    if first_ts >= oldest_kept and int(last.timestamp() // width) * width == start:  # live traffic, mostly
+        groups = {start: None}
     else:
         groups = {}
-        for i, (ts, start) in enumerate(zip(timestamps, starts)):
+        for i, ts in enumerate(batch.timestamps()):
             if ts < oldest_kept:
                 old.append(i)
             else:
-                groups.setdefault(start, []).append(i)  # type: ignore[union-attr]
-    times = batch.occurred_at
-    first, last = min(times), max(times)  # the first of equals, as a loop would keep
+                groups.setdefault(int(ts // width) * width, []).append(i)  # type: ignore[union-attr]
     parts = {start: totals_of(batch, start, indices) for start, indices in groups.items()}
     return PromptTypeStats(
         prompt_type=state.prompt_type,

@@ -33,6 +33,7 @@ def test_a_regrouped_pricing_replay_keeps_only_the_calls_from_raw_messages_not_c
     assert fresh(applied, Position(0, 7, raw=((3, 99, 1),)), calls) == calls  # does not cover the calls
     assert fresh_indices(applied, replay, len(calls)) == [2, 4, 5]  # what the statistics take of a batch
     assert fresh_indices(applied, Position(0, 7, raw=((3, 101, 6),)), len(calls)) is None  # all of them
+    assert fresh_indices(applied, Position(0, 7, raw=((3, 101, 2), (1, 41, 4))), len(calls)) is None
 
 
 def test_a_header_overrunning_the_calls_keeps_what_is_there():
