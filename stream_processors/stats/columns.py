@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from schemas.costed_columns import CostedColumns, NotBulk, typed
@@ -21,6 +22,7 @@ _UTC = timezone.utc
 _STR, _OPTIONAL_STR, _INT = frozenset({str}), frozenset({str, type(None)}), frozenset({int})
 _fromisoformat = datetime.fromisoformat
 _not_negative = (0.0).__le__  # False for NaN too: NaN takes the call-by-call path
+_finite, _tzinfo = Decimal.is_finite, attrgetter("tzinfo")
 
 
 def _totals(priced: list[bool], texts: list[Any]) -> tuple[list[Decimal | None], list[float | None]]:
@@ -30,7 +32,7 @@ def _totals(priced: list[bool], texts: list[Any]) -> tuple[list[Decimal | None],
     if not wanted:
         return [None] * len(priced), [None] * len(priced)
     amounts = list(map(Decimal, typed(wanted, _STR, "totals")))
-    if not sum(amounts).is_finite():
+    if not all(map(_finite, amounts)):
         raise NotBulk("a total is not finite")
     floats = list(map(float, wanted))
     if len(wanted) == len(priced):
@@ -64,7 +66,7 @@ def _calls(batch: CostedColumns) -> CallBatch:
     else:
         reasons = [None] * n
     times = list(map(_fromisoformat, typed(col("occurred_at"), _STR, "times")))
-    if {t.tzinfo for t in times} != {_UTC}:
+    if set(map(_tzinfo, times)) != {_UTC}:
         raise NotBulk("times not in UTC")
     accounts = typed(col("account_id"), _STR, "accounts")
     models = typed(col("model"), _STR, "models")
