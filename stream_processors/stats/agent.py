@@ -110,7 +110,7 @@ def _load_row(key: bytes) -> DailyUsage | None:
 async def _apply(prompt_type: str, messages: list[Message], event: Any, now: datetime) -> list[list[Any]]:
     """Plan and write one prompt type's run; returns its spend entries."""
     key = prompt_type.encode()
-    touched = {key for _, batch in messages for key in batch.day_keys()}
+    touched = {k for _, batch in messages for k in batch.day_keys()}
     day_keys = {k: daily.encode_key(k) for k in touched}  # each key encoded once per run
     rows = {k: _load_row(raw_key) for k, raw_key in day_keys.items()}
     budget = views.budget(budget_key("prompt_type", prompt_type=prompt_type))

@@ -168,9 +168,9 @@ def _extended(columns: list[list[Any]]) -> list[Any]:
 
 def _picker(indices: Sequence[int]):
     """A function giving ``[column[i] for i in indices]`` (in C)."""
-    if len(indices) == 1:
-        only = indices[0]
-        return lambda column: [column[only]]
+    if len(indices) <= 1:
+        only = indices[:1]
+        return lambda column: [column[i] for i in only]
     get = itemgetter(*indices)
     return lambda column: list(get(column))
 

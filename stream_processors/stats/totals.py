@@ -77,9 +77,7 @@ def totals_of(calls: Calls, start: int = 0, indices: Sequence[int] | None = None
     priced_calls = priced.count(True)
     if priced_calls != n:
         costs = [c for c, p in zip(costs, priced) if p]
-    cost = ZERO
-    for amount in costs:  # in order from ZERO, as ever (the sum's exponent is the smallest one's)
-        cost += amount  # type: ignore[operator]
+    cost = sum(costs, ZERO)  # in order from ZERO, as ever (the sum's exponent is the smallest one's)
     tokens = tuple(sum(pick(column)) for column in batch.tokens)
     gen_tokens = 0
     gen_ms = 0.0

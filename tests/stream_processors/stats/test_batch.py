@@ -29,6 +29,7 @@ def test_take_slice_and_concat_keep_the_order():
     batch = CallBatch.from_calls(calls)
     assert batch.take([3, 0]).calls() == [calls[3], calls[0]]
     assert batch.take([2]).calls() == [calls[2]]
+    assert len(batch.take([])) == 0 and batch.take([]).tokens == ([], [], [], [], [])
     assert batch.slice(1, 3).calls() == calls[1:3]
     assert batch.slice(3, 9).calls() == calls[3:]
     joined = CallBatch.concat([batch.slice(0, 1), batch.slice(1, 4)])
