@@ -20,6 +20,7 @@ import zlib
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Callable
 
 from schemas.alerts import Alert
@@ -40,11 +41,13 @@ def split_by_partition(entries: list[list[Any]], partitions: int) -> dict[int, l
     return out
 
 
-def subject_keys(account: str, user: str) -> list[str]:
-    keys = [budget_key("account", account_id=account)]
-    if user:
-        keys.append(budget_key("user", account_id=account, user_id=user))
-    return keys
+@lru_cache(maxsize=100_000)
+def subject_keys(account: str, user: str) -> tuple[str, ...]:
+    """The spend keys an entry of ``account`` and ``user`` adds to: the account's, and the user's
+    if there is one. Cached: each spend message names the same few thousand pairs again, and a
+    user's key costs a JSON encoding (~2.3 µs; each entry asks three times)."""
+    account_key = budget_key("account", account_id=account)
+    return (account_key, budget_key("user", account_id=account, user_id=user)) if user else (account_key,)
 
 
 def apply_message(states: dict[str, SpendState | None], message: dict[str, Any],

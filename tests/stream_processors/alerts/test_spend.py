@@ -63,3 +63,12 @@ def test_an_entry_carried_twice_by_one_spend_message_is_added_once():
                                               ("acme", "u2", "2026-11", "1", AT, "e4"))
     after = run(states, two_users_in_one_costed_message)[0]
     assert after[budget_key("account", "acme")].spent_usd == Decimal("7.5")  # distinct entries both count
+
+
+def test_an_entry_adds_to_its_account_and_to_its_user_if_it_has_one():
+    from schemas.prompt_config import budget_key
+    from stream_processors.alerts.spend import subject_keys
+
+    assert subject_keys("acme", "u1") == (budget_key("account", account_id="acme"),
+                                          budget_key("user", account_id="acme", user_id="u1"))
+    assert subject_keys("acme", "") == (budget_key("account", account_id="acme"),)
