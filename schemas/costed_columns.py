@@ -91,7 +91,9 @@ def _amount_texts(values: Sequence[Any]) -> list[str | None]:
 def _put(columns: dict[str, Any], name: str, values: Sequence[Any]) -> None:
     """Add a column: left out when every value is the default, one value when all are equal."""
     first = values[0]
-    if name == "event_id" or values.count(first) != len(values):
+    # a second value unlike the first (most columns) settles it without comparing every value
+    if (name == "event_id" or (len(values) > 1 and values[1] is not first and values[1] != first)
+            or values.count(first) != len(values)):
         columns[name] = values
     elif name in DEFAULTS and first == DEFAULTS[name] and type(first) is type(DEFAULTS[name]):
         return
