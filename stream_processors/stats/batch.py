@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, Iterable, Iterator, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 
 from stream_processors.stats.calls import Call
 
@@ -79,18 +79,18 @@ class CallBatch:
 
     def take(self, indices: Sequence[int]) -> "CallBatch":
         """The calls at ``indices``, in that order."""
-        pick = _picker(indices)
-        return CallBatch(*(pick(getattr(self, name)) for name in _CALL_FIELDS[:8]),
-                         tuple(pick(column) for column in self.tokens),  # type: ignore[arg-type]
-                         *(pick(getattr(self, name)) for name in _CALL_FIELDS[9:]),
-                         *(None if memo is None else pick(memo) for memo in self._memos()))
+        return self._mapped(_picker(indices))
 
     def slice(self, start: int, stop: int) -> "CallBatch":
         """The calls from ``start`` up to ``stop``, as ``list[start:stop]``."""
-        return CallBatch(*(getattr(self, name)[start:stop] for name in _CALL_FIELDS[:8]),
-                         tuple(column[start:stop] for column in self.tokens),  # type: ignore[arg-type]
-                         *(getattr(self, name)[start:stop] for name in _CALL_FIELDS[9:]),
-                         *(None if memo is None else memo[start:stop] for memo in self._memos()))
+        return self._mapped(lambda column: column[start:stop])
+
+    def _mapped(self, part: Callable[[list], list]) -> "CallBatch":
+        """A batch of ``part`` of every column, derived ones included."""
+        return CallBatch(*(part(getattr(self, name)) for name in _CALL_FIELDS[:8]),
+                         tuple(part(column) for column in self.tokens),  # type: ignore[arg-type]
+                         *(part(getattr(self, name)) for name in _CALL_FIELDS[9:]),
+                         *(None if memo is None else part(memo) for memo in self._memos()))
 
     @classmethod
     def concat(cls, batches: Sequence["CallBatch"]) -> "CallBatch":

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import repeat
 from typing import Iterable
 
 import orjson
 
 from schemas.events import TOKEN_BUCKETS
 from schemas.stats import DailyUsage
-from stream_processors.stats.batch import CallBatch, Calls, DayKey, as_batch
+from stream_processors.stats.batch import Calls, DayKey, as_batch
 from stream_processors.stats.calls import Call
 
 ZERO = Decimal(0)
@@ -34,13 +33,9 @@ def usage_by_key(calls: Calls) -> dict[DayKey, Usage]:
     """The :data:`Usage` of each daily key the calls touch, keys in order of first appearance:
     one pass over the columns (a message of 200 calls touches ~35 keys of the demo traffic)."""
     batch = as_batch(calls)
-    return _sums(batch.day_keys(), batch)
-
-
-def _sums(keys: Iterable[DayKey], batch: CallBatch) -> dict[DayKey, Usage]:
     sums: dict[DayKey, Usage] = {}
     get = sums.get
-    columns = zip(keys, *batch.tokens, batch.success, batch.priced, batch.cost_usd, batch.latency_ms)
+    columns = zip(batch.day_keys(), *batch.tokens, batch.success, batch.priced, batch.cost_usd, batch.latency_ms)
     for key, t0, t1, t2, t3, t4, success, priced, cost, latency in columns:
         s = get(key)
         if s is None:
@@ -103,13 +98,6 @@ def _row(values: dict) -> DailyUsage:
     _set(row, "__pydantic_extra__", None)
     _set(row, "__pydantic_private__", None)
     return row
-
-
-def apply(row: DailyUsage | None, key: DayKey, calls: Calls, offset: int) -> DailyUsage:
-    """``row`` with ``calls`` (all of ``key``) added, remembering ``offset`` as applied."""
-    batch = as_batch(calls)
-    usage = _sums(repeat(key, len(batch)), batch).get(key, [0, 0, 0, 0, 0, 0, 0, 0, ZERO, 0.0])
-    return add(row, key, usage, offset)
 
 
 def add(row: DailyUsage | None, key: DayKey, usage: Usage, offset: int) -> DailyUsage:

@@ -31,12 +31,11 @@ that its changelog record (which the crash may have lost) is sent again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence, TypeVar
+from typing import Literal, Mapping, Sequence
 
 SOURCE_HEADER = "ailedger-src"
 
 Decision = Literal["apply", "replay", "duplicate"]
-T = TypeVar("T")
 
 
 #: ``(raw partition, raw offset, number of calls)``; calls ``-1``: every remaining call.
@@ -106,7 +105,7 @@ def parse_source_header(headers: Mapping[str, bytes] | list | None) -> tuple[Seg
 def decide(applied: Mapping[str, int], pos: Position) -> Decision:
     """What to do with the message at ``pos`` for a value that has ``applied``: ``replay`` if its
     costed offset is done, ``duplicate`` if every raw message it came from is, else ``apply``
-    (of the calls :func:`fresh` keeps)."""
+    (of the calls :func:`fresh_indices` keeps)."""
     if applied.get(pos.costed_key, -1) >= pos.offset:
         return "replay"
     if pos.raw and all(applied.get(_raw_key(p), -1) >= o for p, o, _ in pos.raw):
@@ -114,15 +113,10 @@ def decide(applied: Mapping[str, int], pos: Position) -> Decision:
     return "apply"
 
 
-def fresh(applied: Mapping[str, int], pos: Position, calls: Sequence[T]) -> Sequence[T]:
-    """The calls of a message to apply: those from raw messages past the value's raw marks, each
-    raw message once (a run that read one twice, after a seek back, carries its calls twice)."""
-    indices = fresh_indices(applied, pos, len(calls))
-    return calls if indices is None else [calls[i] for i in indices]
-
-
 def fresh_indices(applied: Mapping[str, int], pos: Position, n: int) -> list[int] | None:
-    """The indices of the calls :func:`fresh` keeps of a message of ``n`` calls; ``None``: all."""
+    """The indices of the calls to apply of a message of ``n`` calls (``None``: all of them, in
+    order): those from raw messages past the value's raw marks, each raw message once (a run
+    that read one twice, after a seek back, carries its calls twice)."""
     if not pos.raw:
         return None
     marks = {p: applied.get(_raw_key(p), -1) for p, _, _ in pos.raw}
@@ -141,7 +135,7 @@ def fresh_indices(applied: Mapping[str, int], pos: Position, n: int) -> list[int
 
 def counted_before(applied: Mapping[str, int], pos: Position) -> list[Segment]:
     """The segments of ``pos`` whose raw messages the value has counted already (what
-    :func:`fresh` drops, or all of them for a duplicate); logged, so a restart's replays show."""
+    :func:`fresh_indices` drops, or all of them for a duplicate); logged, so a restart's replays show."""
     return [s for s in pos.raw or () if s[1] <= applied.get(_raw_key(s[0]), -1)]
 
 

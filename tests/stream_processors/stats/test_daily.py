@@ -6,6 +6,13 @@ from stream_processors.stats import daily
 from tests.stream_processors.stats.factories import NOW, call
 
 
+def applied(row, key, calls, offset):
+    """``row`` with ``calls`` (all of ``key``) added, as the plan adds a message's calls."""
+    usage = daily.usage_by_key(calls)
+    assert list(usage) == [key]
+    return daily.add(row, key, usage[key], offset)
+
+
 def test_calls_group_by_day_account_user_and_prompt_type():
     calls = [call(), call(), call(user_id=None), call(account_id="other"), call(at=NOW - timedelta(days=1))]
     groups = daily.usage_by_key(calls)
@@ -26,9 +33,9 @@ def test_usage_of_a_key_sums_its_calls_only_and_counts_the_priced_cost():
 
 def test_apply_adds_to_the_row_and_remembers_the_offset():
     key = (NOW.date(), "acme", "u1", "summarise")
-    row = daily.apply(None, key, [call(cost="1", input_tokens=10), call(cost=None, success=False,
+    row = applied(None, key, [call(cost="1", input_tokens=10), call(cost=None, success=False,
                                                                         error_type="x", input_tokens=5)], 7)
-    row = daily.apply(row, key, [call(cost="2.5", input_tokens=1)], 9)
+    row = applied(row, key, [call(cost="2.5", input_tokens=1)], 9)
     assert (row.calls, row.errors, row.priced_calls, row.unpriced_calls) == (3, 1, 2, 1)
     assert row.cost_usd == Decimal("3.5") and row.tokens["input_tokens"] == 16
     assert row.applied_offset == 9
@@ -42,7 +49,7 @@ def test_keys_are_unambiguous_whatever_the_ids_contain():
 
 def test_a_row_is_built_as_model_construct_builds_it():
     key = (NOW.date(), "acme", "u1", "summarise")
-    row = daily.apply(None, key, [call(cost="1"), call(cost=None, success=False, error_type="x")], 3)
+    row = applied(None, key, [call(cost="1"), call(cost=None, success=False, error_type="x")], 3)
     values = row.model_dump()
     built = DailyUsage.model_construct(**values)
     assert row == built and row.model_fields_set == built.model_fields_set
@@ -55,7 +62,7 @@ def test_apply_keeps_the_token_order_of_a_stored_row_and_adds_missing_buckets():
     key = (NOW.date(), "acme", "u1", "summarise")
     stored = DailyUsage(day=key[0], account_id="acme", user_id="u1", prompt_type="summarise", calls=1,
                         tokens={"output_tokens": 4, "input_tokens": 2}, total_tokens=6, applied_offset=1)
-    row = daily.apply(stored, key, [call(input_tokens=10, output_tokens=1)], 2)
+    row = applied(stored, key, [call(input_tokens=10, output_tokens=1)], 2)
     assert list(row.tokens) == ["output_tokens", "input_tokens", "cache_read_tokens", "cache_write_tokens",
                                 "reasoning_tokens"]
     assert row.tokens["input_tokens"] == 12 and row.total_tokens == 6 + 11

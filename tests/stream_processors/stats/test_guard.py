@@ -1,4 +1,4 @@
-from stream_processors.stats.guard import (Position, counted_before, cut_sources, decide, describe_segments, fresh,
+from stream_processors.stats.guard import (Position, counted_before, cut_sources, decide, describe_segments,
                                           fresh_indices, mark, parse_source_header, source_header)
 
 
@@ -26,20 +26,19 @@ def test_a_new_costed_message_carrying_an_already_applied_raw_offset_is_an_upstr
 def test_a_regrouped_pricing_replay_keeps_only_the_calls_from_raw_messages_not_counted_yet():
     applied = mark({}, Position(0, 5, raw=((3, 100, 2), (1, 40, 1))))
     replay = Position(0, 6, raw=((3, 100, 2), (3, 101, 1), (1, 40, 1), (1, 41, 2)))
-    calls = ["a", "b", "c", "d", "e", "f"]
     assert decide(applied, replay) == "apply"
-    assert fresh(applied, replay, calls) == ["c", "e", "f"]
-    assert fresh(applied, Position(0, 7), calls) == calls  # no header: the costed guard only
-    assert fresh(applied, Position(0, 7, raw=((3, 99, 1),)), calls) == calls  # does not cover the calls
-    assert fresh_indices(applied, replay, len(calls)) == [2, 4, 5]  # what the statistics take of a batch
-    assert fresh_indices(applied, Position(0, 7, raw=((3, 101, 6),)), len(calls)) is None  # all of them
-    assert fresh_indices(applied, Position(0, 7, raw=((3, 101, 2), (1, 41, 4))), len(calls)) is None
+    assert fresh_indices(applied, replay, 6) == [2, 4, 5]  # calls c, e and f of a to f
+    assert fresh_indices(applied, Position(0, 7), 6) is None  # no header: the costed guard only, all calls
+    assert fresh_indices(applied, Position(0, 7, raw=((3, 99, 1),)), 6) is None  # does not cover the calls
+    assert fresh_indices(applied, Position(0, 7, raw=((3, 101, 6),)), 6) is None  # all of them
+    assert fresh_indices(applied, Position(0, 7, raw=((3, 101, 2), (1, 41, 4))), 6) is None
 
 
 def test_a_header_overrunning_the_calls_keeps_what_is_there():
     # 9 calls claimed, then "the rest" (-1) of 6: the first segment keeps the six, the second none
     overrun = Position(0, 1, raw=((3, 7, 9), (3, 8, -1)))
-    assert fresh({}, overrun, ["a", "b", "c", "d", "e", "f"]) == ["a", "b", "c", "d", "e", "f"]
+    assert fresh_indices({}, overrun, 6) is None
+    assert fresh_indices({"r3": 7}, overrun, 6) == []  # the first segment counted before: the rest is none
 
 
 def test_the_segments_counted_before_are_those_at_or_below_their_partitions_mark():
@@ -72,7 +71,7 @@ def test_source_header_is_parsed_from_faust_or_kafka_python_headers():
 
 def test_a_raw_message_a_pricing_run_read_twice_is_counted_once():
     twice = Position(0, 1, raw=((3, 7, 2), (1, 4, 1), (3, 7, 2)))  # seek back while the run was buffered
-    assert fresh({}, twice, ["a", "b", "c", "a", "b"]) == ["a", "b", "c"]
+    assert fresh_indices({}, twice, 5) == [0, 1, 2]  # a, b, c of a, b, c, a, b
 
 
 def test_sources_are_cut_where_the_calls_are_cut_into_costed_messages():
