@@ -189,7 +189,7 @@ def main() -> None:
         data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"benchmark": "benchmarks/bench_stats.py",
                                                                           "runs": []}
         data["runs"].append(run)
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
