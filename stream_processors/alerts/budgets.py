@@ -16,7 +16,7 @@ All pure; the agents own the state (one owner per subject, see ``stream_processo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,8 @@ class SpendState(BaseModel):
 _MONTHS: dict[int, str] = {}  # year * 100 + month -> "YYYY-MM" (a handful of months in practice)
 
 
-def month_of(at: datetime) -> str:
-    """The calendar month of ``at``, ``"YYYY-MM"`` (called per priced call: formatted once per month)."""
+def month_of(at: date) -> str:
+    """The calendar month of ``at`` (a date, or a UTC datetime), ``"YYYY-MM"`` (formatted once per month)."""
     key = at.year * 100 + at.month
     month = _MONTHS.get(key)
     if month is None:

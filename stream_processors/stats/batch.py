@@ -17,6 +17,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 
+from stream_processors.alerts.budgets import month_of
 from stream_processors.stats.calls import Call
 
 DayKey = tuple[date, str, str, str]  # day, account, user ("" if none), prompt type
@@ -143,7 +144,7 @@ class CallBatch:
         """Each call's calendar month, ``"YYYY-MM"`` (formatted once per distinct day)."""
         if self._months is None:
             days = [key[0] for key in self.day_keys()]
-            names = {day: f"{day.year:04d}-{day.month:02d}" for day in set(days)}
+            names = {day: month_of(day) for day in set(days)}
             self._months = list(map(names.__getitem__, days))
         return self._months
 

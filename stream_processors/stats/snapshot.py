@@ -7,19 +7,13 @@ from typing import Sequence
 
 from schemas.events import TOKEN_BUCKETS
 from schemas.stats import SNAPSHOT_TEXT_CHARS, LatestCall
-from stream_processors.stats.batch import CallBatch, Calls, as_batch
+from stream_processors.stats.batch import CallBatch
 from stream_processors.stats.calls import Call
 
 
-def latest(calls: Calls | Sequence[CallBatch]) -> Call:
-    """The call with the greatest ``occurred_at``; the last of equals. Of one batch of calls, or of
-    several batches taken one after the other."""
-    if type(calls) is CallBatch:
-        batches: Sequence[CallBatch] = [calls]
-    elif calls and type(calls[0]) is CallBatch:  # type: ignore[index]
-        batches = calls  # type: ignore[assignment]
-    else:
-        batches = [as_batch(calls)]
+def latest(batches: Sequence[CallBatch]) -> Call:
+    """The call with the greatest ``occurred_at``, the last of equals, of ``batches`` taken one
+    after the other."""
     best: tuple[datetime, CallBatch, int] | None = None
     for batch in batches:
         times = batch.occurred_at

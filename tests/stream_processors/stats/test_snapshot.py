@@ -12,8 +12,8 @@ from tests.stream_processors.stats.factories import NOW, call
 def test_latest_is_the_greatest_time_and_the_last_of_equals():
     calls = [call(at=NOW, model="a"), call(at=NOW + timedelta(seconds=1), model="b"),
              call(at=NOW + timedelta(seconds=1), model="c"), call(at=NOW - timedelta(days=1), model="d")]
-    assert latest(calls).model == "c"
-    assert latest(CallBatch.from_calls(calls)).model == "c"
+    assert latest([CallBatch.from_calls(calls)]).model == "c"
+    assert latest([CallBatch.from_calls(calls[:2]), CallBatch.from_calls(calls[2:])]).model == "c"
 
 
 def test_latest_across_batches_takes_the_later_batch_on_a_tie():
